@@ -1,0 +1,147 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Issue } from './codes.js';
+import { PAYLOAD_SCHEMAS, type EventType } from './events.js';
+import { FORM_PAYLOAD_MAX_BYTES, FORM_PAYLOAD_MAX_DEPTH, TEXT_MAX, TEXT_PATTERN } from './fields.js';
+import { escapeToken } from './json-pointer.js';
+import { isRfc3339Instant } from './rfc3339.js';
+import { jsonDepthExceeds, utf8Length } from './utf8.js';
+
+/**
+ * Compiled validators for every payload of the contract. Ajv (JSON Schema 2020-12) rather than TypeBox's own
+ * compiler, because Ajv counts string lengths in code points and runs patterns in Unicode mode, as the
+ * published schema says.
+ */
+function createAjv(allErrors: boolean): Ajv2020 {
+  const ajv = new Ajv2020({
+    allErrors,
+    verbose: allErrors,
+    strict: true,
+    strictRequired: false,
+    unicodeRegExp: true,
+  });
+  ajv.addFormat('date-time', { type: 'string', validate: isRfc3339Instant });
+  return ajv;
+}
+
+type Validators = { readonly [T in EventType]: ValidateFunction };
+
+function compileAll(ajv: Ajv2020): Validators {
+  const out = {} as Record<EventType, ValidateFunction>;
+  for (const [type, schema] of Object.entries(PAYLOAD_SCHEMAS) as [EventType, object][]) {
+    out[type] = ajv.compile(schema);
+  }
+  return out;
+}
+
+let fast: Validators | undefined;
+let explaining: Validators | undefined;
+
+/** The compiled boolean validators alone (the `validate-raw` baseline). */
+export function compiledPayloadValidators(): Validators {
+  return (fast ??= compileAll(createAjv(false)));
+}
+
+function explainingValidators(): Validators {
+  return (explaining ??= compileAll(createAjv(true)));
+}
+
+/** Rules the JSON Schema cannot state: the size and depth of `form_payload`. */
+function formPayloadIssues(data: Record<string, unknown>, base: string): Issue[] {
+  const payload = data['form_payload'];
+  if (payload === null || typeof payload !== 'object') return [];
+  const path = `${base}/form_payload`;
+  if (jsonDepthExceeds(payload, FORM_PAYLOAD_MAX_DEPTH)) {
+    return [
+      {
+        code: 'INVALID_FIELD',
+        path,
+        message: `must be nested at most ${FORM_PAYLOAD_MAX_DEPTH} levels deep`,
+      },
+    ];
+  }
+  const bytes = utf8Length(JSON.stringify(payload));
+  if (bytes > FORM_PAYLOAD_MAX_BYTES) {
+    return [
+      {
+        code: 'INVALID_FIELD',
+        path,
+        message: `must be at most ${FORM_PAYLOAD_MAX_BYTES} bytes serialized; it is ${bytes}`,
+      },
+    ];
+  }
+  return [];
+}
+
+function describe(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'type':
+      return `must be ${params['type'] === 'object' ? 'an object' : `a ${String(params['type'])}`}`;
+    case 'minLength':
+      return 'must not be empty';
+    case 'maxLength':
+      return `must be at most ${TEXT_MAX} characters`;
+    case 'pattern':
+      return params['pattern'] === TEXT_PATTERN
+        ? 'must not contain control characters or unpaired surrogates'
+        : `must match ${String(params['pattern'])}`;
+    case 'format':
+      return 'must be an RFC 3339 date-time with an explicit offset (Z or ±hh:mm), e.g. 2026-11-26T10:00:00Z';
+    case 'enum':
+      return `must be one of: ${(params['allowedValues'] as unknown[]).map(String).join(', ')}`;
+    default:
+      return error.message ?? `fails ${error.keyword}`;
+  }
+}
+
+function toIssues(errors: readonly ErrorObject[], data: Record<string, unknown>, base: string): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Set<string>();
+  const push = (issue: Issue): void => {
+    const key = `${issue.code} ${issue.path}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    issues.push(issue);
+  };
+  for (const error of errors) {
+    const params = error.params as Record<string, string>;
+    const at = base + error.instancePath;
+    if (error.keyword === 'required') {
+      const field = params['missingProperty'] ?? '';
+      push({ code: 'MISSING_FIELD', path: `${at}/${escapeToken(field)}`, message: `${field} is required` });
+    } else if (error.keyword === 'additionalProperties') {
+      const field = params['additionalProperty'] ?? '';
+      push({
+        code: 'UNKNOWN_FIELD',
+        path: `${at}/${escapeToken(field)}`,
+        message: `${field} is not a field of this event`,
+      });
+    } else if (error.keyword === 'not' && error.schemaPath === '#/then/not') {
+      push({
+        code: 'INVALID_FIELD',
+        path: `${base}/slot_id`,
+        message: `slot_id is allowed only with webinar_type "live"; this webinar_type is "${String(data['webinar_type'])}"`,
+      });
+    } else if (error.keyword !== 'if') {
+      push({ code: 'INVALID_FIELD', path: at, message: describe(error) });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Judges `data` against the contract of `type`: [] when it conforms, else one issue per problem with a JSON
+ * pointer under `base` (by default `/data`, the payload inside a CloudEvent).
+ */
+export function payloadIssues(type: EventType, data: Record<string, unknown>, base = '/data'): Issue[] {
+  if (compiledPayloadValidators()[type](data)) {
+    return type === 'client_webinar_form_submitted' ? formPayloadIssues(data, base) : [];
+  }
+  const validate = explainingValidators()[type];
+  validate(data);
+  const issues = toIssues(validate.errors ?? [], data, base);
+  if (type === 'client_webinar_form_submitted') issues.push(...formPayloadIssues(data, base));
+  return issues.length > 0
+    ? issues
+    : [{ code: 'INVALID_FIELD', path: base, message: 'does not match the contract' }];
+}
