@@ -1,13 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, UsageError } from './args.js';
 import { ProcessOutput, type Output } from './output.js';
+import { evaluateCommand } from './evaluate.js';
+import { ingestCommand } from './ingest.js';
+import { reportCommand } from './report.js';
 import { schemaCommand } from './schema.js';
+import { serveCommand } from './serve.js';
+import { simulateCommand } from './simulate.js';
 import { validateCommand } from './validate.js';
 
 type Command = (args: readonly string[], out: Output) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  serve: { run: serveCommand, summary: 'run the HTTP API with the classifier and router (npm start)' },
+  ingest: { run: ingestCommand, summary: 'take an NDJSON file through the pipeline into the store' },
+  evaluate: { run: evaluateCommand, summary: 'explicit attendance evaluation of a webinar' },
+  report: { run: reportCommand, summary: 'attendance report of a webinar' },
   validate: { run: validateCommand, summary: 'judge an NDJSON file against the contract; writes nothing' },
+  simulate: { run: simulateCommand, summary: 'write a realistic NDJSON event stream (optional faults)' },
   schema: { run: schemaCommand, summary: 'print the JSON Schema of every event (--asyncapi: AsyncAPI 3)' },
 };
 

@@ -78,7 +78,8 @@ export function eventJsonSchema(type: EventType): Record<string, unknown> {
     properties,
     propertyNames: {
       anyOf: [{ enum: [...CORE_ATTRIBUTES, ...Object.keys(properties)] }, { pattern: '^[a-z0-9]{1,20}$' }],
-      not: { enum: service ? [] : ['position', 'causationid', 'recordedat'] },
+      // Only clients are barred from the reserved extensions; an empty `enum` would not compile in Ajv.
+      ...(service ? {} : { not: { enum: ['position', 'causationid', 'recordedat'] } }),
     },
     additionalProperties: {
       description: 'CloudEvents extension attributes, kept and returned verbatim.',

@@ -5,3 +5,4 @@ export * from './forms-catalog.js';
 export * from './rules.js';
 export * from './state.js';
 export * from './verdict.js';
+export * from './batch.js';

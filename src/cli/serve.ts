@@ -1,0 +1,76 @@
+import { buildApp } from '../http/app.js';
+import { STORE_FLAGS, STORE_FLAGS_HELP, assertSafeListen, openRuntime, resolveConfig } from '../config.js';
+import { EXIT, parseCommandArgs } from './args.js';
+import type { Output } from './output.js';
+
+export const serveHelp = `Usage: webinar-events serve [options]
+
+Runs the HTTP API (SPEC §7) with the classifier and router in-process. What 'npm start' runs.
+
+Options:
+  --host HOST        address to listen on (HOST; default 127.0.0.1). Without WEBINAR_EVENTS_TOKENS only
+                     loopback addresses are allowed.
+  --port PORT        port (PORT; default 8080; 0 picks a free one)
+  --no-processors    API only: do not run the classifier and router in this process
+${STORE_FLAGS_HELP}
+
+Environment: WEBINAR_EVENTS_TOKENS="ingest:TOKEN,read:TOKEN,admin:TOKEN" turns on bearer-token auth;
+LOG_LEVEL (default info) sets the JSON log level.`;
+
+export async function serveCommand(args: readonly string[], out: Output): Promise<number> {
+  const { values } = parseCommandArgs(
+    args,
+    {
+      ...STORE_FLAGS,
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'no-processors': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    false,
+  );
+  if (values['help']) {
+    out.stdout(serveHelp);
+    return EXIT.ok;
+  }
+  const config = resolveConfig(values);
+  assertSafeListen(config);
+  const logger = { level: config.logLevel, redact: ['req.headers.authorization'] };
+  const sink: { log?: { error(obj: object, msg: string): void } } = {};
+  const runtime = await openRuntime(config, (error) =>
+    sink.log?.error({ err: error }, 'processor run failed; retrying'),
+  );
+  const app = await buildApp(runtime.httpContext(), { logger });
+  sink.log = app.log;
+  const address = await app.listen({ host: config.host, port: config.port });
+  app.log.info(
+    {
+      address,
+      store: config.postgres !== undefined ? 'postgres' : `sqlite:${config.db}`,
+      processors: config.processors,
+      auth: config.tokens !== undefined,
+    },
+    'webinar-events is serving',
+  );
+  runtime.processors?.wake();
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      app.log.info({ signal }, 'shutting down');
+      void app
+        .close()
+        .then(() => runtime.close())
+        .then(
+          () => resolve(EXIT.ok),
+          (error: unknown) => {
+            app.log.error({ err: error }, 'shutdown failed');
+            resolve(EXIT.failure);
+          },
+        );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * The composition root: configuration (flag, else environment variable, else default) and the runtime built
+ * from it. Adapters are picked here and nowhere else.
+ */
+import { loadFormsCatalog } from './cli/forms-option.js';
+import type { DerivedEvent } from './contract/index.js';
+import { TokenAuthority, isLoopback } from './http/auth.js';
+import { DEFAULT_HTTP_LIMITS, type HttpContext, type ReadinessCheck } from './http/context.js';
+import { ServiceMetrics } from './http/metrics.js';
+import type { FormsCatalog } from './intake/index.js';
+import { InProcessProcessors, drainRouter, evaluateAttendance } from './pipeline/index.js';
+import type { EventStore } from './store/port.js';
+import { SqliteEventStore, type SqliteDurability } from './store/sqlite/sqlite-store.js';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly db: string;
+  readonly postgres: string | undefined;
+  readonly nats: string | undefined;
+  readonly forms: string | undefined;
+  readonly tokens: string | undefined;
+  readonly processors: boolean;
+  readonly durability: SqliteDurability;
+  readonly logLevel: string;
+}
+
+export const DEFAULT_DB = './data/webinar-events.sqlite';
+
+export type Flags = Record<string, string | boolean | undefined>;
+
+const str = (v: string | boolean | undefined): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : undefined;
+
+export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
+  const portText = str(flags['port']) ?? env['PORT'] ?? '8080';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`port must be 0–65535, not "${portText}"`);
+  const durability = str(flags['durability']) ?? env['WEBINAR_EVENTS_DURABILITY'] ?? 'full';
+  if (durability !== 'full' && durability !== 'normal') throw new Error(`durability must be full or normal`);
+  return {
+    host: str(flags['host']) ?? env['HOST'] ?? '127.0.0.1',
+    port,
+    db: str(flags['db']) ?? env['WEBINAR_EVENTS_DB'] ?? DEFAULT_DB,
+    postgres: str(flags['postgres']) ?? str(env['DATABASE_URL']),
+    nats: str(flags['nats']) ?? str(env['NATS_URL']),
+    forms: str(flags['forms']) ?? str(env['WEBINAR_EVENTS_FORMS']),
+    tokens: str(env['WEBINAR_EVENTS_TOKENS']),
+    processors: flags['no-processors'] !== true,
+    durability,
+    logLevel: env['LOG_LEVEL'] ?? 'info',
+  };
+}
+
+/** Flags shared by every command that opens the store. */
+export const STORE_FLAGS = {
+  db: { type: 'string' },
+  postgres: { type: 'string' },
+  nats: { type: 'string' },
+  forms: { type: 'string' },
+  durability: { type: 'string' },
+} as const;
+
+export const STORE_FLAGS_HELP = `Store options (flag, else environment variable, else default):
+  --db FILE          SQLite file (WEBINAR_EVENTS_DB; default ${DEFAULT_DB})
+  --postgres URL     PostgreSQL store instead of SQLite (DATABASE_URL)
+  --nats URL         NATS JetStream bus (NATS_URL)
+  --forms FILE       forms catalog {"forms":{"<id>":{"resubmittable":true}}} (WEBINAR_EVENTS_FORMS)
+  --durability MODE  full (default: survives power loss) or normal (SQLite: survives a crash only)
+                     (WEBINAR_EVENTS_DURABILITY)`;
+
+export interface Runtime {
+  readonly config: Config;
+  readonly store: EventStore;
+  readonly forms: FormsCatalog;
+  readonly processors: InProcessProcessors | null;
+  readonly metrics: ServiceMetrics;
+  readonly readiness: ReadinessCheck[];
+  evaluate(webinarId: string, requester: string): Promise<DerivedEvent[]>;
+  httpContext(): HttpContext;
+  close(): Promise<void>;
+}
+
+export async function openStore(config: Config): Promise<EventStore> {
+  if (config.postgres !== undefined) {
+    throw new Error('the PostgreSQL store is not part of this build yet; unset DATABASE_URL / --postgres');
+  }
+  return new SqliteEventStore(config.db, { durability: config.durability });
+}
+
+export async function openRuntime(
+  config: Config,
+  onProcessorError?: (error: unknown) => void,
+): Promise<Runtime> {
+  if (config.nats !== undefined) {
+    throw new Error('the NATS JetStream bus is not part of this build yet; unset NATS_URL / --nats');
+  }
+  const forms = loadFormsCatalog(config.forms, {});
+  const store = await openStore(config);
+  const metrics = new ServiceMetrics();
+  const processors = config.processors
+    ? new InProcessProcessors(store, {
+        derived: (events) => metrics.countDerived(events),
+        failed: (error) => {
+          metrics.processorFailures.inc();
+          onProcessorError?.(error);
+        },
+      })
+    : null;
+  const readiness: ReadinessCheck[] = [{ name: 'store', check: () => store.ping() }];
+  const evaluate = async (webinarId: string, requester: string): Promise<DerivedEvent[]> => {
+    const classified = await evaluateAttendance(store, { webinarId, requester });
+    metrics.countDerived(classified);
+    if (processors !== null) {
+      const routes = await drainRouter(store);
+      metrics.countDerived(routes);
+      processors.wake();
+    }
+    return classified;
+  };
+  const auth = TokenAuthority.parse(config.tokens);
+  return {
+    config,
+    store,
+    forms,
+    processors,
+    metrics,
+    readiness,
+    evaluate,
+    httpContext: () => ({
+      store,
+      forms,
+      auth,
+      metrics,
+      limits: DEFAULT_HTTP_LIMITS,
+      appended: () => processors?.wake(),
+      evaluate,
+      readiness,
+    }),
+    async close() {
+      await processors?.close();
+      await store.close();
+    },
+  };
+}
+
+/** Without tokens the API is open, so it may listen on loopback only. */
+export function assertSafeListen(config: Config): void {
+  if (config.tokens === undefined && !isLoopback(config.host)) {
+    throw new Error(
+      `refusing to listen on ${config.host} without WEBINAR_EVENTS_TOKENS: without tokens the API is open, so it ` +
+        'binds only to loopback (127.0.0.1, ::1). Set WEBINAR_EVENTS_TOKENS="ingest:…,read:…,admin:…" or use --host 127.0.0.1.',
+    );
+  }
+}

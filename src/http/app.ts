@@ -1,0 +1,162 @@
+import swagger from '@fastify/swagger';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { Scope } from './auth.js';
+import type { HttpContext } from './context.js';
+import { eventsRoutes } from './events-routes.js';
+import { opsRoutes } from './ops-routes.js';
+import { problem, sendProblem } from './problem.js';
+import { readsRoutes } from './reads-routes.js';
+import { webinarsRoutes } from './webinars-routes.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The token scope a route needs when tokens are configured. */
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    scopes?: Set<Scope>;
+  }
+}
+
+const EVENT_MEDIA_TYPES = [
+  'application/json',
+  'application/cloudevents+json',
+  'application/cloudevents-batch+json',
+];
+
+export interface AppOptions {
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+function bearer(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** The HTTP API of SPEC §7 as a Fastify instance; it opens no port (the caller listens or injects). */
+export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: ctx.limits.bodyBytes,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 75_000,
+    return503OnClosing: true,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(EVENT_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'webinar-events',
+        version: '1.0.0',
+        description:
+          'Canonical client webinar events: intake, attendance classification, post-webinar routing.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const scope = request.routeOptions.config.scope;
+    if (scope === undefined || !ctx.auth.enabled) return;
+    const token = bearer(request.headers.authorization);
+    const verdict = ctx.auth.allows(token, scope);
+    if (verdict === 'unauthenticated') {
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(reply, problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required'));
+    }
+    if (verdict === 'forbidden') {
+      return sendProblem(reply, problem(403, 'FORBIDDEN', `This token lacks the "${scope}" scope`));
+    }
+    request.scopes = ctx.auth.scopesOf(token!);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.requestDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+    if (reply.statusCode >= 500)
+      request.log.warn({ status: reply.statusCode, url: request.url }, 'request failed');
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendProblem(
+        reply,
+        problem(413, 'BODY_TOO_LARGE', 'The body is too large', {
+          detail: `at most ${ctx.limits.bodyBytes} bytes`,
+        }),
+      );
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
+      return sendProblem(
+        reply,
+        problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', {
+          detail: `send structured CloudEvents as one of: ${EVENT_MEDIA_TYPES.join(', ')}; binary mode is not supported`,
+        }),
+      );
+    }
+    if (error.validation) {
+      return sendProblem(
+        reply,
+        problem(400, 'INVALID_REQUEST', 'The request is invalid', { detail: error.message }),
+      );
+    }
+    const status =
+      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 500;
+    if (status === 500) request.log.error({ err: error }, 'internal error');
+    return sendProblem(
+      reply,
+      status === 500
+        ? problem(500, 'INTERNAL', 'Internal error', {
+            detail: 'the request was not completed; it is safe to retry',
+          })
+        : problem(status, error.code ?? 'BAD_REQUEST', error.message),
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problem(404, 'NOT_FOUND', 'No such route', {
+        detail: `${request.method} ${request.url.split('?')[0]}`,
+      }),
+    ),
+  );
+
+  eventsRoutes(app, ctx);
+  webinarsRoutes(app, ctx);
+  readsRoutes(app, ctx);
+  opsRoutes(app, ctx);
+  app.get('/', { schema: { hide: true } }, async () => ({
+    service: 'webinar-events',
+    links: {
+      openapi: '/v1/openapi.json',
+      schema: '/v1/schema',
+      asyncapi: '/v1/asyncapi',
+      events: '/v1/events',
+    },
+  }));
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,67 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export const SCOPES = ['ingest', 'read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+interface TokenEntry {
+  readonly scope: Scope;
+  readonly digest: Buffer;
+}
+
+const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
+
+/** Bearer tokens with scopes, from `scope:token,scope:token` (WEBINAR_EVENTS_TOKENS). `admin` may do everything. */
+export class TokenAuthority {
+  private constructor(private readonly entries: readonly TokenEntry[]) {}
+
+  static parse(spec: string | undefined): TokenAuthority {
+    const entries: TokenEntry[] = [];
+    for (const part of (spec ?? '').split(',')) {
+      const item = part.trim();
+      if (item === '') continue;
+      const colon = item.indexOf(':');
+      const scope = item.slice(0, colon);
+      const token = item.slice(colon + 1);
+      if (colon < 1 || !(SCOPES as readonly string[]).includes(scope)) {
+        throw new Error(
+          `WEBINAR_EVENTS_TOKENS: "${scope || item.slice(0, 10)}…" is not scope:token with a scope of ${SCOPES.join(', ')}`,
+        );
+      }
+      if (token.length < 16)
+        throw new Error(`WEBINAR_EVENTS_TOKENS: a ${scope} token must be at least 16 characters`);
+      entries.push({ scope: scope as Scope, digest: digest(token) });
+    }
+    return new TokenAuthority(entries);
+  }
+
+  get enabled(): boolean {
+    return this.entries.length > 0;
+  }
+
+  /** The scopes a presented token grants; every entry is compared, in constant time, whatever matches. */
+  scopesOf(token: string): Set<Scope> {
+    const presented = digest(token);
+    const scopes = new Set<Scope>();
+    for (const entry of this.entries) {
+      if (timingSafeEqual(entry.digest, presented)) scopes.add(entry.scope);
+    }
+    return scopes;
+  }
+
+  allows(token: string | undefined, needed: Scope): 'ok' | 'unauthenticated' | 'forbidden' {
+    if (!this.enabled) return 'ok';
+    if (token === undefined) return 'unauthenticated';
+    const scopes = this.scopesOf(token);
+    if (scopes.size === 0) return 'unauthenticated';
+    return scopes.has(needed) || scopes.has('admin') ? 'ok' : 'forbidden';
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return (
+    host === 'localhost' ||
+    host === '::1' ||
+    host === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}

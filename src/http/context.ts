@@ -1,0 +1,38 @@
+import type { DerivedEvent } from '../contract/index.js';
+import type { FormsCatalog } from '../intake/index.js';
+import type { EventStore } from '../store/port.js';
+import type { TokenAuthority } from './auth.js';
+import type { ServiceMetrics } from './metrics.js';
+
+export interface HttpLimits {
+  /** Largest request body accepted (413 beyond). */
+  readonly bodyBytes: number;
+  /** Most events in one batch (413 beyond). */
+  readonly batchEvents: number;
+  /** Largest page of the feed, rejections and report. */
+  readonly pageMax: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  bodyBytes: 4 * 1024 * 1024,
+  batchEvents: 1000,
+  pageMax: 1000,
+};
+
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+/** What the HTTP layer needs from the runtime; the composition root (config.ts) builds it. */
+export interface HttpContext {
+  readonly store: EventStore;
+  readonly forms: FormsCatalog;
+  readonly auth: TokenAuthority;
+  readonly metrics: ServiceMetrics;
+  readonly limits: HttpLimits;
+  /** Called after every commit that appended events (wakes in-process processors, if any). */
+  readonly appended: () => void;
+  readonly evaluate: (webinarId: string, requester: string) => Promise<DerivedEvent[]>;
+  readonly readiness: readonly ReadinessCheck[];
+}

@@ -1,0 +1,135 @@
+import type { FastifyInstance } from 'fastify';
+import { CONTRACT_CODES, EVENT_TYPES } from '../contract/index.js';
+import type { JudgedInput, Verdict } from '../intake/index.js';
+import { ingestBatch, judgeValue } from '../pipeline/index.js';
+import type { HttpContext } from './context.js';
+import { problem, sendProblem } from './problem.js';
+import { batchResultSchema, eventsPageSchema, verdictSchema } from './schemas.js';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function rejectionStatus(verdict: Extract<Verdict, { status: 'rejected' }>): number {
+  return verdict.errors.every((e) => CONTRACT_CODES.has(e.code)) ? 422 : 409;
+}
+
+/** POST /v1/events (one event or a batch) and GET /v1/events (the log, for consumers). */
+export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const ingest = async (inputs: JudgedInput[]): Promise<Verdict[]> => {
+    const verdicts = await ingestBatch(ctx.store, inputs, { forms: ctx.forms, origin: 'http' });
+    ctx.metrics.countVerdicts(verdicts);
+    if (verdicts.some((v) => v.status === 'accepted')) ctx.appended();
+    return verdicts;
+  };
+
+  const quarantineUnreadable = async (raw: string, encoding: 'utf8' | 'base64', message: string) => {
+    const errors = [{ code: 'MALFORMED_JSON' as const, path: '', message }];
+    await ingest([{ raw, rawEncoding: encoding, judgement: { ok: false, id: null, errors } }]);
+    return problem(400, 'MALFORMED_JSON', 'The body is not JSON', { detail: message, errors });
+  };
+
+  app.post(
+    '/v1/events',
+    {
+      config: { scope: 'ingest' },
+      schema: {
+        summary: 'Submit one event (CloudEvents structured JSON) or a batch (JSON array)',
+        response: { 200: { anyOf: [verdictSchema, batchResultSchema] }, 202: verdictSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Buffer | undefined;
+      if (body === undefined || body.length === 0) {
+        return sendProblem(reply, await quarantineUnreadable('', 'utf8', 'the body is empty'));
+      }
+      let text: string;
+      try {
+        text = decoder.decode(body);
+      } catch {
+        return sendProblem(
+          reply,
+          await quarantineUnreadable(body.toString('base64'), 'base64', 'the body is not UTF-8'),
+        );
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        return sendProblem(
+          reply,
+          await quarantineUnreadable(text, 'utf8', `not JSON: ${(error as Error).message}`),
+        );
+      }
+      if (Array.isArray(value)) {
+        if (value.length > ctx.limits.batchEvents) {
+          return sendProblem(
+            reply,
+            problem(413, 'BATCH_TOO_LARGE', 'Too many events in one batch', {
+              detail: `a batch holds at most ${ctx.limits.batchEvents} events; this one has ${value.length}`,
+            }),
+          );
+        }
+        const verdicts = await ingest(value.map((element) => judgeValue(element)));
+        let accepted = 0;
+        let duplicates = 0;
+        for (const v of verdicts) {
+          if (v.status === 'accepted') accepted++;
+          else if (v.status === 'duplicate') duplicates++;
+        }
+        return reply
+          .code(200)
+          .send({
+            results: verdicts,
+            accepted,
+            duplicates,
+            rejected: verdicts.length - accepted - duplicates,
+          });
+      }
+      const [verdict] = await ingest([judgeValue(value, text)]);
+      if (verdict!.status === 'accepted') return reply.code(202).send(verdict);
+      if (verdict!.status === 'duplicate') return reply.code(200).send(verdict);
+      const status = rejectionStatus(verdict!);
+      const first = verdict!.errors[0]!;
+      return sendProblem(
+        reply,
+        problem(
+          status,
+          first.code,
+          status === 422 ? 'The event breaks the contract' : 'The event breaks an emission rule',
+          {
+            detail: first.message,
+            id: verdict!.id,
+            errors: verdict!.errors,
+          },
+        ),
+      );
+    },
+  );
+
+  app.get(
+    '/v1/events',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'The log: every stored event (client and derived) in position order',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'integer', minimum: 0, default: 0 },
+            limit: { type: 'integer', minimum: 1, maximum: ctx.limits.pageMax, default: 100 },
+            type: { type: 'string', enum: [...EVENT_TYPES] },
+          },
+        },
+        response: { 200: eventsPageSchema },
+      },
+    },
+    async (request) => {
+      const { after, limit, type } = request.query as { after: number; limit: number; type?: string };
+      const page = await ctx.store.readEvents(after, limit, type);
+      return {
+        events: page.map((e) => e.event),
+        next: page.length > 0 ? page[page.length - 1]!.position : after,
+      };
+    },
+  );
+}

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { asyncApiDocument, contractJsonSchema } from '../contract/index.js';
+import { CLASSIFIER, ROUTER } from '../pipeline/index.js';
+import type { HttpContext } from './context.js';
+
+/** Contract documents, health, readiness and metrics. Public: they reveal no event data. */
+export function opsRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const schema = contractJsonSchema();
+  const asyncapi = asyncApiDocument();
+  app.get(
+    '/v1/schema',
+    { schema: { summary: 'JSON Schema (2020-12) of every event' } },
+    async (_req, reply) => reply.type('application/schema+json').send(schema),
+  );
+  app.get('/v1/asyncapi', { schema: { summary: 'AsyncAPI 3 document of the bus' } }, async () => asyncapi);
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: the store (and the bus, when configured) answer' } },
+    async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      let ready = true;
+      for (const check of ctx.readiness) {
+        try {
+          await check.check();
+          checks[check.name] = 'ok';
+        } catch (error) {
+          ready = false;
+          checks[check.name] =
+            `unavailable: ${error instanceof Error ? error.message.slice(0, 200) : 'error'}`;
+        }
+      }
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {
+    try {
+      const [head, checkpoints] = await Promise.all([ctx.store.head(), ctx.store.checkpoints()]);
+      ctx.metrics.logHead.set(head);
+      for (const processor of [CLASSIFIER, ROUTER]) {
+        ctx.metrics.processorCheckpoint.set({ processor }, checkpoints[processor] ?? 0);
+      }
+    } catch {
+      // The store being down shows in /readyz; the process metrics are still worth serving.
+    }
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+}

@@ -1,0 +1,150 @@
+/** JSON Schemas of the HTTP bodies (requests are validated; responses are serialized with them). */
+const issue = {
+  type: 'object',
+  required: ['code', 'path', 'message'],
+  properties: { code: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' } },
+};
+
+export const verdictSchema = {
+  type: 'object',
+  required: ['status', 'id'],
+  properties: {
+    status: { type: 'string', enum: ['accepted', 'duplicate', 'rejected'] },
+    id: { type: ['string', 'null'] },
+    position: { type: ['integer', 'null'] },
+    warnings: { type: 'array', items: issue },
+    errors: { type: 'array', items: issue },
+  },
+};
+
+export const batchResultSchema = {
+  type: 'object',
+  required: ['results', 'accepted', 'duplicates', 'rejected'],
+  properties: {
+    results: { type: 'array', items: verdictSchema },
+    accepted: { type: 'integer' },
+    duplicates: { type: 'integer' },
+    rejected: { type: 'integer' },
+  },
+};
+
+export const cloudEventSchema = {
+  type: 'object',
+  required: ['specversion', 'id', 'source', 'type', 'data', 'position', 'recordedat'],
+  additionalProperties: true,
+  properties: {
+    specversion: { type: 'string' },
+    id: { type: 'string' },
+    source: { type: 'string' },
+    type: { type: 'string' },
+    position: { type: 'integer' },
+    recordedat: { type: 'string' },
+    causationid: { type: 'string' },
+    data: { type: 'object', additionalProperties: true },
+  },
+};
+
+export const eventsPageSchema = {
+  type: 'object',
+  required: ['events', 'next'],
+  properties: { events: { type: 'array', items: cloudEventSchema }, next: { type: 'integer' } },
+};
+
+export const rejectionsPageSchema = {
+  type: 'object',
+  required: ['rejections', 'next'],
+  properties: {
+    rejections: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          seq: { type: 'integer' },
+          received_at: { type: 'string' },
+          origin: { type: 'string' },
+          id: { type: ['string', 'null'] },
+          raw: { type: 'string' },
+          raw_encoding: { type: 'string', enum: ['utf8', 'base64'] },
+          errors: { type: 'array', items: issue },
+        },
+      },
+    },
+    next: { type: 'integer' },
+  },
+};
+
+export const reportSchema = {
+  type: 'object',
+  required: ['webinar_id', 'totals', 'leads', 'next'],
+  properties: {
+    webinar_id: { type: 'string' },
+    totals: {
+      type: 'object',
+      properties: Object.fromEntries(
+        [
+          'registered',
+          'entered',
+          'completed',
+          'attended',
+          'not_attended',
+          'unclassified',
+          'anonymous_entries',
+        ].map((k) => [k, { type: 'integer' }]),
+      ),
+    },
+    leads: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          lead_id: { type: 'string' },
+          registered: { type: 'boolean' },
+          entries: { type: 'integer' },
+          lefts: { type: 'integer' },
+          completions: { type: 'integer' },
+          forms: { type: 'integer' },
+          attended: { type: ['boolean', 'null'] },
+          classified_at: { type: ['string', 'null'] },
+          route: { type: ['string', 'null'] },
+        },
+      },
+    },
+    next: { type: ['string', 'null'] },
+  },
+};
+
+export const timelineSchema = {
+  type: 'object',
+  required: ['lead_id', 'events'],
+  properties: {
+    lead_id: { type: 'string' },
+    webinar_id: { type: ['string', 'null'] },
+    events: {
+      type: 'array',
+      items: {
+        ...cloudEventSchema,
+        properties: { ...cloudEventSchema.properties, warnings: { type: 'array', items: issue } },
+      },
+    },
+  },
+};
+
+export const evaluationSchema = {
+  type: 'object',
+  required: ['webinar_id', 'classified'],
+  properties: {
+    webinar_id: { type: 'string' },
+    classified: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['lead_id', 'attended', 'timestamp'],
+        properties: {
+          lead_id: { type: 'string' },
+          attended: { type: 'boolean' },
+          timestamp: { type: 'string' },
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import type { HttpContext } from './context.js';
+import { evaluationSchema, reportSchema } from './schemas.js';
+import { attendanceReport } from '../pipeline/report.js';
+
+const webinarParams = {
+  type: 'object',
+  required: ['webinar_id'],
+  properties: { webinar_id: { type: 'string', minLength: 1, maxLength: 256 } },
+};
+
+/** Explicit evaluation and the attendance report of a webinar. */
+export function webinarsRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  app.post(
+    '/v1/webinars/:webinar_id/evaluate',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Explicit evaluation: attended=false for every lead with an entry and no completion yet',
+        params: webinarParams,
+        response: { 200: evaluationSchema },
+      },
+    },
+    async (request) => {
+      const { webinar_id } = request.params as { webinar_id: string };
+      const requester = `http:${request.ip}${request.scopes ? `:${[...request.scopes].join('+')}` : ''}`;
+      const derived = await ctx.evaluate(webinar_id, requester);
+      return {
+        webinar_id,
+        classified: derived.map((e) => ({
+          lead_id: e.data['lead_id'],
+          attended: e.data['attended'],
+          timestamp: e.data['timestamp'],
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/webinars/:webinar_id/attendance',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Attendance report: totals and a page of leads with facts, verdict and route',
+        params: webinarParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'string', default: '' },
+            limit: { type: 'integer', minimum: 1, maximum: ctx.limits.pageMax, default: 100 },
+          },
+        },
+        response: { 200: reportSchema },
+      },
+    },
+    async (request) => {
+      const { webinar_id } = request.params as { webinar_id: string };
+      const { after, limit } = request.query as { after: string; limit: number };
+      return attendanceReport(ctx.store, webinar_id, after, limit);
+    },
+  );
+}

@@ -1,0 +1,104 @@
+import { AttendanceState, evaluateWebinar, evolveAttendance, attendanceKeysOf } from '../attendance/index.js';
+import { CLIENT_EVENT_TYPES, type DerivedEvent, type LogEvent } from '../contract/index.js';
+import type { AttendanceKeys, EventStore, StoreTx } from '../store/port.js';
+import { systemClock, type Clock } from './clock.js';
+import { randomUUID } from 'node:crypto';
+
+export const CLASSIFIER = 'attendance-classifier';
+export const PROCESSOR_BATCH = 2000;
+
+function keysOf(events: readonly LogEvent[]): AttendanceKeys {
+  const keys: AttendanceKeys = { records: [], sessions: [], webinars: [] };
+  for (const event of events) {
+    const { lead, webinar, session } = attendanceKeysOf(event);
+    if (webinar !== undefined) keys.webinars.push(webinar);
+    if (lead !== undefined && webinar !== undefined) keys.records.push([lead, webinar]);
+    if (session !== undefined) keys.sessions.push(session);
+  }
+  // An anonymous entry or a session event may reach the record of the session's lead.
+  return keys;
+}
+
+export interface StepResult {
+  readonly scanned: number;
+  readonly derived: DerivedEvent[];
+}
+
+/**
+ * One classifier step inside an open transaction: read after the checkpoint, evolve the state, append the
+ * classifications and move the checkpoint, all in that transaction, so a crash neither loses nor doubles one.
+ */
+export async function classifyPending(tx: StoreTx, limit: number, now: string): Promise<StepResult> {
+  const after = await tx.checkpoint(CLASSIFIER);
+  const { events, last } = await tx.readLog(after, limit, CLIENT_EVENT_TYPES);
+  if (last === after) return { scanned: 0, derived: [] };
+  const state = await tx.loadAttendance(keysOf(events));
+  // Records reached through a session's lead are loaded as the sessions become known.
+  const sessionLeads = [...state.sessions.values()]
+    .filter((s) => s.lead_id !== null)
+    .map((s): [string, string] => [s.lead_id!, s.webinar_id]);
+  if (sessionLeads.length > 0) {
+    const more = await tx.loadAttendance({ records: sessionLeads, sessions: [], webinars: [] });
+    for (const record of more.records.values())
+      if (!state.records.has(`${record.lead_id}\u0000${record.webinar_id}`)) state.load(record);
+  }
+  const derived: DerivedEvent[] = [];
+  for (const event of events) derived.push(...evolveAttendance(state, event, now));
+  if (derived.length > 0) await tx.appendDerived(derived, now);
+  await tx.saveAttendance(state);
+  await tx.setCheckpoint(CLASSIFIER, last);
+  return { scanned: last - after, derived };
+}
+
+/** Runs classifier steps until it has caught up with the log. */
+export async function drainClassifier(
+  store: EventStore,
+  clock: Clock = systemClock,
+): Promise<DerivedEvent[]> {
+  const all: DerivedEvent[] = [];
+  for (;;) {
+    const step = await store.transaction('classifier', (tx) => classifyPending(tx, PROCESSOR_BATCH, clock()));
+    all.push(...step.derived);
+    if (step.scanned === 0) return all;
+  }
+}
+
+export interface EvaluationInput {
+  readonly webinarId: string;
+  readonly requester: string;
+  /** Given when replaying a recorded evaluation. */
+  readonly id?: string;
+  readonly requestedAt?: string;
+}
+
+/**
+ * An explicit evaluation (SPEC §4): in one transaction, the classifier catches up with the log, the request is
+ * recorded beside it, and `attended=false` is appended for every lead with an entry, no completion and no
+ * verdict. Returns only what this call classified.
+ */
+export async function evaluateAttendance(
+  store: EventStore,
+  input: EvaluationInput,
+  clock: Clock = systemClock,
+): Promise<DerivedEvent[]> {
+  await drainClassifier(store, clock);
+  return store.transaction('evaluation', async (tx) => {
+    const now = clock();
+    while ((await classifyPending(tx, PROCESSOR_BATCH, now)).scanned > 0);
+    const evaluation = {
+      id: input.id ?? randomUUID(),
+      webinar_id: input.webinarId,
+      requested_at: input.requestedAt ?? now,
+      requester: input.requester,
+      at_position: await tx.head(),
+    };
+    await tx.recordEvaluation(evaluation);
+    const records = await tx.awaitingEvaluation(input.webinarId);
+    const state = new AttendanceState();
+    for (const record of records) state.load(record);
+    const derived = evaluateWebinar(state, records, evaluation, now);
+    if (derived.length > 0) await tx.appendDerived(derived, now);
+    await tx.saveAttendance(state);
+    return derived;
+  });
+}

@@ -1,0 +1,60 @@
+import {
+  intakeKeys,
+  judgeEvent,
+  parseJson,
+  planIntake,
+  type FormsCatalog,
+  type JudgedInput,
+  type Verdict,
+} from '../intake/index.js';
+import type { EventStore } from '../store/port.js';
+import { systemClock, type Clock } from './clock.js';
+
+export interface IngestOptions {
+  readonly forms: FormsCatalog;
+  /** Where the inputs came from, kept with each rejection (`http`, `ingest:<file>`, …). */
+  readonly origin: string;
+  readonly clock?: Clock;
+}
+
+/** Judges one JSON text (an NDJSON line, a request body holding one event). */
+export function judgeText(text: string): JudgedInput {
+  const parsed = parseJson(text);
+  if (!parsed.ok)
+    return { raw: text, rawEncoding: 'utf8', judgement: { ok: false, id: null, errors: [parsed.issue] } };
+  return { raw: text, rawEncoding: 'utf8', judgement: judgeEvent(parsed.value) };
+}
+
+/** Judges one already-parsed value (an element of a batch); its raw form is its JSON text. */
+export function judgeValue(value: unknown, raw?: string): JudgedInput {
+  return { raw: raw ?? JSON.stringify(value) ?? 'null', rawEncoding: 'utf8', judgement: judgeEvent(value) };
+}
+
+/** An input that could not be read at all (not UTF-8, too large): rejected before judging, kept raw. */
+export function unreadableInput(raw: string, rawEncoding: 'utf8' | 'base64', verdict: Verdict): JudgedInput {
+  const errors = verdict.status === 'rejected' ? verdict.errors : [];
+  return { raw, rawEncoding, judgement: { ok: false, id: null, errors } };
+}
+
+/**
+ * The intake pipeline: one transaction per batch (group commit). The stateless judging happened before;
+ * here the rules run against the stored state, accepted events are appended and rejections quarantined.
+ * Verdicts are returned only after the commit.
+ */
+export async function ingestBatch(
+  store: EventStore,
+  inputs: readonly JudgedInput[],
+  options: IngestOptions,
+): Promise<Verdict[]> {
+  if (inputs.length === 0) return [];
+  const keys = intakeKeys(inputs);
+  const clock = options.clock ?? systemClock;
+  return store.transaction('intake', async (tx) => {
+    const state = await tx.loadIntakeState(keys);
+    const plan = planIntake(state, inputs, options.forms, (await tx.head()) + 1);
+    const at = clock();
+    if (plan.appends.length > 0) await tx.appendClientEvents(plan.appends, at);
+    if (plan.rejections.length > 0) await tx.quarantine(plan.rejections, options.origin, at);
+    return plan.verdicts;
+  });
+}

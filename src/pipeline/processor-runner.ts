@@ -1,0 +1,71 @@
+import type { DerivedEvent } from '../contract/index.js';
+import type { EventStore } from '../store/port.js';
+import { drainClassifier } from './classifier-processor.js';
+import { systemClock, type Clock } from './clock.js';
+import { drainRouter } from './router-processor.js';
+
+export interface ProcessorObserver {
+  derived?(events: readonly DerivedEvent[]): void;
+  failed?(error: unknown): void;
+}
+
+/**
+ * The embedded runtime's processors: woken in-process after each commit, they run the classifier and then the
+ * router until both have caught up. Wakes during a run are coalesced into one more run. A failed run is retried.
+ */
+export class InProcessProcessors {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private retry: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly observer: ProcessorObserver = {},
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  wake(): void {
+    if (this.closed) return;
+    if (this.running !== null) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Wakes the processors and resolves when they have caught up with everything committed so far. */
+  async drain(): Promise<void> {
+    this.wake();
+    while (this.running !== null) await this.running;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retry !== null) clearTimeout(this.retry);
+    while (this.running !== null) await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        const classified = await drainClassifier(this.store, this.clock);
+        const routed = await drainRouter(this.store, this.clock);
+        if (classified.length + routed.length > 0) this.observer.derived?.([...classified, ...routed]);
+      } catch (error) {
+        this.observer.failed?.(error);
+        if (!this.closed && this.retry === null) {
+          this.retry = setTimeout(() => {
+            this.retry = null;
+            this.wake();
+          }, 1000);
+          this.retry.unref();
+        }
+        return;
+      }
+    } while (this.again && !this.closed);
+  }
+}

@@ -1,0 +1,30 @@
+import { CLASSIFIED, type DerivedEvent } from '../contract/index.js';
+import { routeClassification } from '../routing/index.js';
+import type { EventStore, StoreTx } from '../store/port.js';
+import { systemClock, type Clock } from './clock.js';
+import { PROCESSOR_BATCH, type StepResult } from './classifier-processor.js';
+
+export const ROUTER = 'post-webinar-routing';
+
+/** One router step in an open transaction: each classification after the checkpoint gets its route. */
+export async function routePending(tx: StoreTx, limit: number, now: string): Promise<StepResult> {
+  const after = await tx.checkpoint(ROUTER);
+  const { events, last } = await tx.readLog(after, limit, [CLASSIFIED]);
+  if (last === after) return { scanned: 0, derived: [] };
+  const routes = events.map(routeClassification);
+  if (routes.length > 0) {
+    await tx.appendDerived(routes, now);
+    await tx.recordRoutes(routes);
+  }
+  await tx.setCheckpoint(ROUTER, last);
+  return { scanned: events.length, derived: routes };
+}
+
+export async function drainRouter(store: EventStore, clock: Clock = systemClock): Promise<DerivedEvent[]> {
+  const all: DerivedEvent[] = [];
+  for (;;) {
+    const step = await store.transaction('router', (tx) => routePending(tx, PROCESSOR_BATCH, clock()));
+    all.push(...step.derived);
+    if (step.scanned === 0) return all;
+  }
+}

@@ -1,0 +1,103 @@
+import type { AttendanceRecord, AttendanceState } from '../attendance/index.js';
+import type { DerivedEvent, EventType, LogEvent, Warning } from '../contract/index.js';
+import type { IntakeKeys, MemoryIntakeState, PlannedAppend, PlannedRejection } from '../intake/index.js';
+
+/** The state keys a batch of log events touches in the classifier's state. */
+export interface AttendanceKeys {
+  readonly records: Array<[string, string]>;
+  readonly sessions: string[];
+  readonly webinars: string[];
+}
+
+export interface EvaluationRecord {
+  readonly id: string;
+  readonly webinar_id: string;
+  readonly requested_at: string;
+  readonly requester: string;
+  /** The log head when it was made: replay performs it after the client events up to there. */
+  readonly at_position: number;
+}
+
+/**
+ * One transaction on the store. The pipeline decides; the adapter only loads and writes what it is told.
+ * Appends are serialized, so positions handed out under a transaction are gap-free in commit order.
+ */
+export interface StoreTx {
+  /** The last position in the log (0 when empty). */
+  head(): Promise<number>;
+  loadIntakeState(keys: IntakeKeys): Promise<MemoryIntakeState>;
+  appendClientEvents(appends: readonly PlannedAppend[], recordedAt: string): Promise<void>;
+  quarantine(rejections: readonly PlannedRejection[], origin: string, receivedAt: string): Promise<void>;
+  /** Appends derived events at consecutive positions after the head; returns the first position. */
+  appendDerived(events: readonly DerivedEvent[], recordedAt: string): Promise<number>;
+  checkpoint(processor: string): Promise<number>;
+  setCheckpoint(processor: string, position: number): Promise<void>;
+  /** Events of `types` after `after`, at most `limit` scanned; `last` is the last position scanned. */
+  readLog(
+    after: number,
+    limit: number,
+    types: readonly EventType[],
+  ): Promise<{ events: LogEvent[]; last: number }>;
+  loadAttendance(keys: AttendanceKeys): Promise<AttendanceState>;
+  /** Records of a webinar with an entry, no completion and no verdict (what an evaluation classifies). */
+  awaitingEvaluation(webinarId: string): Promise<AttendanceRecord[]>;
+  saveAttendance(state: AttendanceState): Promise<void>;
+  recordEvaluation(evaluation: EvaluationRecord): Promise<void>;
+  recordRoutes(routes: readonly DerivedEvent[]): Promise<void>;
+}
+
+export type TxPurpose = 'intake' | 'classifier' | 'router' | 'evaluation';
+
+export interface FeedEvent {
+  readonly position: number;
+  readonly event: Record<string, unknown>;
+  readonly warnings: Warning[] | null;
+}
+
+export interface RejectionRecord {
+  readonly seq: number;
+  readonly received_at: string;
+  readonly origin: string;
+  readonly id: string | null;
+  readonly raw: string;
+  readonly raw_encoding: 'utf8' | 'base64';
+  readonly errors: unknown[];
+}
+
+export interface ReportLead {
+  readonly lead_id: string;
+  readonly registered: boolean;
+  readonly entries: number;
+  readonly lefts: number;
+  readonly completions: number;
+  readonly forms: number;
+  readonly attended: boolean | null;
+  readonly classified_at: string | null;
+  readonly route: 'attended' | 'not_attended' | null;
+}
+
+export interface ReportTotals {
+  readonly registered: number;
+  readonly entered: number;
+  readonly completed: number;
+  readonly attended: number;
+  readonly not_attended: number;
+  readonly unclassified: number;
+  readonly anonymous_entries: number;
+}
+
+export interface EventStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs `work` in one transaction (serialized with the other writers of the same purpose). */
+  transaction<T>(purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T>;
+  readEvents(after: number, limit: number, type?: string): Promise<FeedEvent[]>;
+  readRejections(after: number, limit: number): Promise<RejectionRecord[]>;
+  timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
+  reportTotals(webinarId: string): Promise<ReportTotals>;
+  reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;
+  evaluations(): Promise<EvaluationRecord[]>;
+  checkpoints(): Promise<Record<string, number>>;
+  head(): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

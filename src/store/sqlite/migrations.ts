@@ -1,0 +1,84 @@
+/** Numbered migrations, applied in order at start inside one transaction each. Never edit a shipped one. */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'log, intake state, quarantine, processors',
+    sql: `
+CREATE TABLE events (
+  position     INTEGER PRIMARY KEY,
+  source       TEXT NOT NULL,
+  id           TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  lead_id      TEXT,
+  webinar_id   TEXT,
+  session_id   TEXT,
+  content_hash TEXT,
+  causationid  TEXT,
+  envelope     TEXT NOT NULL,
+  warnings     TEXT,
+  recorded_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_source_id ON events (source, id);
+CREATE INDEX events_type ON events (type, position);
+CREATE INDEX events_lead ON events (lead_id, position) WHERE lead_id IS NOT NULL;
+CREATE INDEX events_session ON events (session_id) WHERE session_id IS NOT NULL AND lead_id IS NULL;
+
+CREATE TABLE intake_registrations (lead_id TEXT NOT NULL, webinar_id TEXT NOT NULL, PRIMARY KEY (lead_id, webinar_id)) WITHOUT ROWID;
+CREATE TABLE intake_entries (lead_id TEXT NOT NULL, webinar_id TEXT NOT NULL, PRIMARY KEY (lead_id, webinar_id)) WITHOUT ROWID;
+CREATE TABLE intake_webinars (webinar_id TEXT PRIMARY KEY, webinar_type TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE intake_sessions (
+  session_id TEXT PRIMARY KEY,
+  webinar_id TEXT NOT NULL,
+  lead_id    TEXT,
+  entered    INTEGER NOT NULL,
+  left_      INTEGER NOT NULL,
+  completed  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE intake_forms (
+  lead_id TEXT NOT NULL, webinar_id TEXT NOT NULL, form_id TEXT NOT NULL,
+  PRIMARY KEY (lead_id, webinar_id, form_id)
+) WITHOUT ROWID;
+
+CREATE TABLE rejections (
+  seq          INTEGER PRIMARY KEY,
+  received_at  TEXT NOT NULL,
+  origin       TEXT NOT NULL,
+  event_id     TEXT,
+  raw          TEXT NOT NULL,
+  raw_encoding TEXT NOT NULL,
+  errors       TEXT NOT NULL
+);
+
+CREATE TABLE checkpoints (processor TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE evaluations (
+  seq          INTEGER PRIMARY KEY,
+  id           TEXT NOT NULL UNIQUE,
+  webinar_id   TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  requester    TEXT NOT NULL,
+  at_position  INTEGER NOT NULL
+);
+
+CREATE TABLE attendance (
+  webinar_id    TEXT NOT NULL,
+  lead_id       TEXT NOT NULL,
+  registered    INTEGER NOT NULL,
+  entries       INTEGER NOT NULL,
+  lefts         INTEGER NOT NULL,
+  completions   INTEGER NOT NULL,
+  forms         INTEGER NOT NULL,
+  verdict       INTEGER,
+  classified_at TEXT,
+  route_status  TEXT,
+  PRIMARY KEY (webinar_id, lead_id)
+) WITHOUT ROWID;
+CREATE TABLE attendance_sessions (
+  session_id      TEXT PRIMARY KEY,
+  webinar_id      TEXT NOT NULL,
+  lead_id         TEXT,
+  pending_entries INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE attendance_webinars (webinar_id TEXT PRIMARY KEY, anonymous_entries INTEGER NOT NULL) WITHOUT ROWID;
+`,
+  },
+];

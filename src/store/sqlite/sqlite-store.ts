@@ -1,0 +1,204 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Warning } from '../../contract/index.js';
+import type {
+  EvaluationRecord,
+  EventStore,
+  FeedEvent,
+  RejectionRecord,
+  ReportLead,
+  ReportTotals,
+  StoreTx,
+  TxPurpose,
+} from '../port.js';
+import { MIGRATIONS } from './migrations.js';
+import { SqliteTx, prepareStatements, type Statements } from './sqlite-tx.js';
+import type { AttendanceRow } from './rows.js';
+
+export type SqliteDurability = 'full' | 'normal';
+
+export interface SqliteOptions {
+  /** `full` (default): an acknowledged event survives power loss. `normal`: survives a process crash only. */
+  readonly durability?: SqliteDurability;
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}
+
+function feedEvent(row: {
+  position: number;
+  envelope: string;
+  warnings: string | null;
+  recorded_at: string;
+}): FeedEvent {
+  const event = JSON.parse(row.envelope) as Record<string, unknown>;
+  event['position'] = row.position;
+  event['recordedat'] = row.recorded_at;
+  return {
+    position: row.position,
+    event,
+    warnings: row.warnings === null ? null : (JSON.parse(row.warnings) as Warning[]),
+  };
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode. One connection; writes are serialized by an in-process queue,
+ * which also makes every position handed out in a transaction final and gap-free.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly st: Statements;
+  private readonly tx: SqliteTx;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queries;
+
+  constructor(
+    readonly path: string,
+    options: SqliteOptions = {},
+  ) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('temp_store = MEMORY');
+    migrate(this.db);
+    this.st = prepareStatements(this.db);
+    this.tx = new SqliteTx(this.st);
+    const q = (sql: string) => this.db.prepare(sql);
+    this.queries = {
+      feed: q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE position > ?
+        ORDER BY position LIMIT ?`),
+      feedType:
+        q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE type = ? AND position > ?
+        ORDER BY position LIMIT ?`),
+      rejections: q('SELECT * FROM rejections WHERE seq > ? ORDER BY seq LIMIT ?'),
+      timeline: q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE lead_id = @lead
+          AND (@webinar IS NULL OR webinar_id = @webinar)
+        UNION
+        SELECT e.position, e.envelope, e.warnings, e.recorded_at FROM attendance_sessions s
+          JOIN events e ON e.session_id = s.session_id AND e.lead_id IS NULL
+          WHERE s.lead_id = @lead AND (@webinar IS NULL OR s.webinar_id = @webinar)
+        ORDER BY position`),
+      totals: q(`SELECT
+          coalesce(sum(registered), 0) AS registered,
+          coalesce(sum(entries > 0), 0) AS entered,
+          coalesce(sum(completions > 0), 0) AS completed,
+          coalesce(sum(verdict = 1), 0) AS attended,
+          coalesce(sum(verdict = 0), 0) AS not_attended,
+          coalesce(sum(verdict IS NULL), 0) AS unclassified
+        FROM attendance WHERE webinar_id = ?`),
+      anonymous: q('SELECT anonymous_entries FROM attendance_webinars WHERE webinar_id = ?').pluck(),
+      leads: q('SELECT * FROM attendance WHERE webinar_id = ? AND lead_id > ? ORDER BY lead_id LIMIT ?'),
+      evaluations: q(
+        'SELECT id, webinar_id, requested_at, requester, at_position FROM evaluations ORDER BY seq',
+      ),
+      checkpoints: q('SELECT processor, position FROM checkpoints'),
+      ping: q('SELECT 1').pluck(),
+    };
+  }
+
+  transaction<T>(_purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this.tx);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async readEvents(after: number, limit: number, type?: string): Promise<FeedEvent[]> {
+    const rows =
+      type === undefined
+        ? this.queries.feed.all(after, limit)
+        : this.queries.feedType.all(type, after, limit);
+    return (rows as Parameters<typeof feedEvent>[0][]).map(feedEvent);
+  }
+
+  async readRejections(after: number, limit: number): Promise<RejectionRecord[]> {
+    return (this.queries.rejections.all(after, limit) as Array<Record<string, unknown>>).map((row) => ({
+      seq: row['seq'] as number,
+      received_at: row['received_at'] as string,
+      origin: row['origin'] as string,
+      id: (row['event_id'] as string | null) ?? null,
+      raw: row['raw'] as string,
+      raw_encoding: row['raw_encoding'] as 'utf8' | 'base64',
+      errors: JSON.parse(row['errors'] as string) as unknown[],
+    }));
+  }
+
+  async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {
+    return (
+      this.queries.timeline.all({ lead: leadId, webinar: webinarId ?? null }) as Parameters<
+        typeof feedEvent
+      >[0][]
+    ).map(feedEvent);
+  }
+
+  async reportTotals(webinarId: string): Promise<ReportTotals> {
+    const totals = this.queries.totals.get(webinarId) as Omit<ReportTotals, 'anonymous_entries'>;
+    const anonymous = (this.queries.anonymous.get(webinarId) as number | undefined) ?? 0;
+    return { ...totals, anonymous_entries: anonymous };
+  }
+
+  async reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]> {
+    return (this.queries.leads.all(webinarId, afterLead, limit) as AttendanceRow[]).map((r) => ({
+      lead_id: r.lead_id,
+      registered: r.registered === 1,
+      entries: r.entries,
+      lefts: r.lefts,
+      completions: r.completions,
+      forms: r.forms,
+      attended: r.verdict === null ? null : r.verdict === 1,
+      classified_at: r.classified_at,
+      route: r.route_status as ReportLead['route'],
+    }));
+  }
+
+  async evaluations(): Promise<EvaluationRecord[]> {
+    return this.queries.evaluations.all() as EvaluationRecord[];
+  }
+
+  async checkpoints(): Promise<Record<string, number>> {
+    const rows = this.queries.checkpoints.all() as Array<{ processor: string; position: number }>;
+    return Object.fromEntries(rows.map((r) => [r.processor, r.position]));
+  }
+
+  async head(): Promise<number> {
+    return this.st.head.get() as number;
+  }
+
+  async ping(): Promise<void> {
+    this.queries.ping.get();
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.db.close();
+  }
+}
