@@ -75,14 +75,12 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
           if (v.status === 'accepted') accepted++;
           else if (v.status === 'duplicate') duplicates++;
         }
-        return reply
-          .code(200)
-          .send({
-            results: verdicts,
-            accepted,
-            duplicates,
-            rejected: verdicts.length - accepted - duplicates,
-          });
+        return reply.code(200).send({
+          results: verdicts,
+          accepted,
+          duplicates,
+          rejected: verdicts.length - accepted - duplicates,
+        });
       }
       const [verdict] = await ingest([judgeValue(value, text)]);
       if (verdict!.status === 'accepted') return reply.code(202).send(verdict);
