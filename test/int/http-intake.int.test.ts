@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  Harness,
+  assertIssue,
+  assertProblem,
+  cloudEvent,
+  codesOf,
+  entered,
+  formSubmitted,
+  left,
+  registered,
+  warningsOf,
+  withData,
+  type Json,
+} from './http-helpers.js';
+
+/** Intake over HTTP: verdicts, every error code with its status, the quarantine, media types, limits (SPEC §2, §3, §7). */
+describe('HTTP intake', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start();
+  });
+  after(() => h.close());
+
+  /** Every input this suite had rejected: what it sent and the code it expects in the quarantine. */
+  const quarantined: Array<{ raw: string; encoding: 'utf8' | 'base64'; code: string }> = [];
+
+  const reject = async (body: Json | string | Buffer, status: number, code: string, path: string) => {
+    const response = await h.post(body);
+    const problem = assertProblem(response, status, code);
+    assertIssue(problem, code, path);
+    if (Buffer.isBuffer(body)) quarantined.push({ raw: body.toString('base64'), encoding: 'base64', code });
+    else
+      quarantined.push({
+        raw: typeof body === 'string' ? body : JSON.stringify(body),
+        encoding: 'utf8',
+        code,
+      });
+    return problem;
+  };
+
+  it('§7: one accepted event answers 202 with its position and warnings', async () => {
+    const response = await h.post(registered({ lead: 'L-a', webinar: 'W-a' }, { id: 'a-reg' }));
+    assert.equal(response.statusCode, 202, response.body);
+    const verdict = response.json<Json>();
+    assert.equal(verdict['status'], 'accepted');
+    assert.equal(verdict['id'], 'a-reg');
+    assert.equal(typeof verdict['position'], 'number');
+    assert.deepEqual(verdict['warnings'], []);
+
+    const early = await h.post(entered({ lead: 'L-b', webinar: 'W-a' }, 'S-b', { id: 'b-entry' }));
+    assert.equal(early.statusCode, 202, early.body);
+    assert.deepEqual(warningsOf(early.json()), ['NO_PRIOR_REGISTRATION']);
+    const warning = (early.json<Json>()['warnings'] as Json[])[0]!;
+    assert.equal(warning['path'], '/data/lead_id');
+    assert.equal(typeof warning['message'], 'string');
+  });
+
+  it('§3: the same source+id with the same content is a 200 duplicate with the original position, even with another time', async () => {
+    const event = registered({ lead: 'L-dup', webinar: 'W-a' }, { time: '2026-11-26T10:00:00Z' });
+    const first = await h.post(event);
+    assert.equal(first.statusCode, 202, first.body);
+    const position = first.json<Json>()['position'];
+    for (const retry of [event, { ...event, time: '2026-11-27T08:00:00+03:00' }]) {
+      const again = await h.post(retry);
+      assert.equal(again.statusCode, 200, again.body);
+      assert.deepEqual(again.json(), { status: 'duplicate', id: event['id'], position });
+    }
+  });
+
+  it('§7: a batch answers 200 with one verdict per event in order and the counts', async () => {
+    const a = registered({ lead: 'L-batch-a', webinar: 'W-a' });
+    const bad = withData(registered({ lead: 'L-batch-x', webinar: 'W-a' }), { registered_at: 'yesterday' });
+    const again = registered({ lead: 'L-batch-a', webinar: 'W-a' }); // another id: ALREADY_REGISTERED
+    const b = entered({ lead: 'L-batch-b', webinar: 'W-a' }, 'S-batch-b');
+    const response = await h.post([a, a, bad, b, again], {
+      contentType: 'application/cloudevents-batch+json',
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json<{ results: Json[]; accepted: number; duplicates: number; rejected: number }>();
+    assert.deepEqual(
+      body.results.map((r) => [r['id'], r['status']]),
+      [
+        [a['id'], 'accepted'],
+        [a['id'], 'duplicate'],
+        [bad['id'], 'rejected'],
+        [b['id'], 'accepted'],
+        [again['id'], 'rejected'],
+      ],
+    );
+    assert.equal(body.results[1]!['position'], body.results[0]!['position']);
+    assertIssue(body.results[2]!, 'INVALID_FIELD', '/data/registered_at');
+    assertIssue(body.results[4]!, 'ALREADY_REGISTERED', '/data/lead_id');
+    assert.deepEqual(warningsOf(body.results[3]!), ['NO_PRIOR_REGISTRATION']);
+    assert.deepEqual([body.accepted, body.duplicates, body.rejected], [2, 1, 2]);
+    quarantined.push({ raw: JSON.stringify(bad), encoding: 'utf8', code: 'INVALID_FIELD' });
+    quarantined.push({ raw: JSON.stringify(again), encoding: 'utf8', code: 'ALREADY_REGISTERED' });
+    const odd = await h.post([null, 7]);
+    assert.equal(odd.statusCode, 200, odd.body);
+    for (const result of odd.json<{ results: Json[] }>().results) assertIssue(result, 'INVALID_ENVELOPE', '');
+    quarantined.push({ raw: 'null', encoding: 'utf8', code: 'INVALID_ENVELOPE' });
+    quarantined.push({ raw: '7', encoding: 'utf8', code: 'INVALID_ENVELOPE' });
+    const empty = await h.post([]);
+    assert.equal(empty.statusCode, 200, empty.body);
+    assert.deepEqual(empty.json(), { results: [], accepted: 0, duplicates: 0, rejected: 0 });
+    // The rejections did not prevent the others: both are stored.
+    const timeline = await h.read<{ events: Json[] }>('/v1/leads/L-batch-b/timeline');
+    assert.deepEqual(
+      timeline.events.map((e) => e['id']),
+      [b['id']],
+    );
+  });
+
+  it('§3 MALFORMED_JSON: a body that is not JSON, or not UTF-8, is 400', async () => {
+    await reject('{"specversion": "1.0", ', 400, 'MALFORMED_JSON', '');
+    await reject(Buffer.from([0xff, 0xfe, 0x7b, 0x7d]), 400, 'MALFORMED_JSON', '');
+    await reject('', 400, 'MALFORMED_JSON', '');
+  });
+
+  it('§3 INVALID_ENVELOPE: a missing or wrong CloudEvents attribute, a reserved extension or source is 422', async () => {
+    const ok = (): Json => registered({ lead: 'L-env', webinar: 'W-a' });
+    await reject({ ...ok(), specversion: '0.3' }, 422, 'INVALID_ENVELOPE', '/specversion');
+    const noId = ok();
+    delete noId['id'];
+    await reject(noId, 422, 'INVALID_ENVELOPE', '/id');
+    await reject({ ...ok(), id: 'x'.repeat(129) }, 422, 'INVALID_ENVELOPE', '/id');
+    await reject({ ...ok(), source: '' }, 422, 'INVALID_ENVELOPE', '/source');
+    await reject(
+      { ...ok(), source: 'webinar-events/attendance-classifier' },
+      422,
+      'INVALID_ENVELOPE',
+      '/source',
+    );
+    for (const reserved of ['position', 'causationid', 'recordedat']) {
+      await reject({ ...ok(), [reserved]: 'x' }, 422, 'INVALID_ENVELOPE', `/${reserved}`);
+    }
+    await reject({ ...ok(), time: 'yesterday' }, 422, 'INVALID_ENVELOPE', '/time');
+    await reject({ ...ok(), datacontenttype: 'text/plain' }, 422, 'INVALID_ENVELOPE', '/datacontenttype');
+    await reject({ ...ok(), traceId: 'x' }, 422, 'INVALID_ENVELOPE', '/traceId');
+    await reject({ ...ok(), data: 'text' }, 422, 'INVALID_ENVELOPE', '/data');
+    await reject('42', 422, 'INVALID_ENVELOPE', '');
+  });
+
+  it('§3 UNKNOWN_EVENT and RESERVED_EVENT: a type outside the contract, or one only the service emits, is 422', async () => {
+    const data = { lead_id: 'L-t', webinar_id: 'W-a', attended: true, timestamp: '2026-11-26T10:00:00Z' };
+    await reject(cloudEvent('client_webinar_paused', data), 422, 'UNKNOWN_EVENT', '/type');
+    await reject(cloudEvent('client_webinar_attendance_classified', data), 422, 'RESERVED_EVENT', '/type');
+    await reject(
+      cloudEvent('post_webinar_route', { ...data, status: 'attended' }),
+      422,
+      'RESERVED_EVENT',
+      '/type',
+    );
+  });
+
+  it('§3 MISSING_FIELD / UNKNOWN_FIELD / INVALID_FIELD: the payload against the contract is 422 with the field path', async () => {
+    const reg = (): Json => registered({ lead: 'L-f', webinar: 'W-f' });
+    await reject(withData(reg(), { registered_at: undefined }), 422, 'MISSING_FIELD', '/data/registered_at');
+    await reject(withData(reg(), { color: 'red' }), 422, 'UNKNOWN_FIELD', '/data/color');
+    const several = await reject(
+      withData(reg(), { registered_at: undefined, color: 'red', lead_id: '' }),
+      422,
+      'MISSING_FIELD',
+      '/data/registered_at',
+    );
+    assertIssue(several, 'UNKNOWN_FIELD', '/data/color');
+    assertIssue(several, 'INVALID_FIELD', '/data/lead_id');
+    await reject(
+      withData(reg(), { registered_at: '2026-11-26T10:00:00' }),
+      422,
+      'INVALID_FIELD',
+      '/data/registered_at',
+    );
+    await reject(
+      withData(reg(), { webinar_type: 'auto', slot_id: 's-1' }),
+      422,
+      'INVALID_FIELD',
+      '/data/slot_id',
+    );
+    await reject(withData(reg(), { lead_id: 'L'.repeat(257) }), 422, 'INVALID_FIELD', '/data/lead_id');
+    await reject(withData(reg(), { lead_id: 'L\u0007' }), 422, 'INVALID_FIELD', '/data/lead_id');
+    await reject(withData(reg(), { lead_id: 42 }), 422, 'INVALID_FIELD', '/data/lead_id');
+    const lft = left({ lead: 'L-f', webinar: 'W-f' }, 'S-f');
+    await reject(withData(lft, { leave_reason: 'User Exit' }), 422, 'INVALID_FIELD', '/data/leave_reason');
+    const form = formSubmitted({ lead: 'L-f', webinar: 'W-f' }, 'S-f', 'feedback');
+    await reject(
+      withData(form, { form_payload: { text: 'x'.repeat(17 * 1024) } }),
+      422,
+      'INVALID_FIELD',
+      '/data/form_payload',
+    );
+  });
+
+  it('§2: extensions and optional attributes are kept and returned verbatim', async () => {
+    const extra = {
+      traceparent: '00-abc',
+      retries: 3,
+      flag: false,
+      subject: 'sub',
+      dataschema: 'https://x.test/s',
+    };
+    const event = registered(
+      { lead: 'L-ext', webinar: 'W-ext' },
+      { ...extra, time: '2026-11-26T13:00:00+03:00' },
+    );
+    await h.accept(event);
+    const [stored] = (await h.read<{ events: Json[] }>('/v1/leads/L-ext/timeline')).events;
+    const { position, recordedat, ...rest } = stored!;
+    assert.equal(typeof position, 'number');
+    assert.equal(typeof recordedat, 'string');
+    assert.deepEqual(rest, event);
+  });
+
+  it('§3: concurrent retries of one event give one accepted and duplicates with its position', async () => {
+    const event = registered({ lead: 'L-race', webinar: 'W-race' });
+    const responses = await Promise.all(Array.from({ length: 8 }, () => h.post(event)));
+    assert.deepEqual(responses.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 200, 200, 200, 202]);
+    assert.equal(new Set(responses.map((r) => r.json<Json>()['position'])).size, 1);
+  });
+
+  it('§3 ID_CONFLICT: the same source+id with different content is 409', async () => {
+    const event = registered({ lead: 'L-c', webinar: 'W-c' });
+    await h.accept(event);
+    await reject(withData(event, { source: 'other-page' }), 409, 'ID_CONFLICT', '/id');
+  });
+
+  it('§3 ALREADY_REGISTERED / REPEATED_IN_SESSION / FORM_ALREADY_SUBMITTED / WEBINAR_TYPE_MISMATCH / SESSION_MISMATCH are 409', async () => {
+    const w = { lead: 'L-r', webinar: 'W-r' };
+    await h.accept(registered(w), entered(w, 'S-r'), left(w, 'S-r'), formSubmitted(w, 'S-r', 'feedback'));
+    await reject(registered(w), 409, 'ALREADY_REGISTERED', '/data/lead_id');
+    await reject(entered(w, 'S-r'), 409, 'REPEATED_IN_SESSION', '/sessionid');
+    await reject(left(w, 'S-r'), 409, 'REPEATED_IN_SESSION', '/data/session_id');
+    await reject(formSubmitted(w, 'S-r', 'feedback'), 409, 'FORM_ALREADY_SUBMITTED', '/data/form_id');
+    await reject(left({ ...w, type: 'auto' }, 'S-r2'), 409, 'WEBINAR_TYPE_MISMATCH', '/data/webinar_type');
+    await reject(
+      left({ lead: 'L-other', webinar: 'W-r' }, 'S-r'),
+      409,
+      'SESSION_MISMATCH',
+      '/data/session_id',
+    );
+    await reject(entered({ lead: 'L-r', webinar: 'W-other' }, 'S-r'), 409, 'SESSION_MISMATCH', '/sessionid');
+  });
+
+  it('§3: every rejected input is kept, raw, with its errors in GET /v1/rejections, paged with next', async () => {
+    const listed: Json[] = [];
+    let after = 0;
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages < 100);
+      const page = await h.read<{ rejections: Json[]; next: number }>(
+        `/v1/rejections?limit=4&after=${after}`,
+      );
+      assert.ok(page.rejections.length <= 4);
+      if (page.rejections.length === 0) {
+        assert.equal(page.next, after);
+        break;
+      }
+      listed.push(...page.rejections);
+      assert.ok(page.next > after);
+      after = page.next;
+    }
+    assert.equal(listed.length, quarantined.length);
+    for (const sent of quarantined) {
+      const found = listed.find((r) => r['raw'] === sent.raw && r['raw_encoding'] === sent.encoding);
+      assert.ok(found, `not quarantined: ${sent.raw.slice(0, 120)}`);
+      assert.ok(codesOf(found).includes(sent.code), JSON.stringify(found));
+      assert.ok(!Number.isNaN(Date.parse(String(found['received_at']))));
+    }
+  });
+
+  it('§2: application/cloudevents+json and application/cloudevents-batch+json carry structured events', async () => {
+    const one = await h.post(registered({ lead: 'L-m1', webinar: 'W-m' }), {
+      contentType: 'application/cloudevents+json',
+    });
+    assert.equal(one.statusCode, 202, one.body);
+    const charset = await h.post(registered({ lead: 'L-m2', webinar: 'W-m' }), {
+      contentType: 'application/json; charset=utf-8',
+    });
+    assert.equal(charset.statusCode, 202, charset.body);
+    const batch = await h.post([registered({ lead: 'L-m3', webinar: 'W-m' })], {
+      contentType: 'application/cloudevents-batch+json',
+    });
+    assert.equal(batch.statusCode, 200, batch.body);
+    assert.equal(batch.json<Json>()['accepted'], 1);
+  });
+
+  it('§2: other media types and binary mode answer 415', async () => {
+    const event = registered({ lead: 'L-m4', webinar: 'W-m' });
+    assertProblem(await h.post(event, { contentType: 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    const binary = await h.post(JSON.stringify(event['data']), {
+      contentType: 'application/octet-stream',
+      headers: {
+        'ce-specversion': '1.0',
+        'ce-id': 'bin-1',
+        'ce-source': '/x',
+        'ce-type': String(event['type']),
+      },
+    });
+    assertProblem(binary, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    // Nothing of them was stored.
+    assert.equal((await h.post(event)).statusCode, 202);
+  });
+
+  it('§7: a body over 4 MiB answers 413 BODY_TOO_LARGE', async () => {
+    const body = `[${' '.repeat(4 * 1024 * 1024)}]`;
+    assertProblem(await h.post(body), 413, 'BODY_TOO_LARGE');
+  });
+
+  it('§7: a batch of more than 1000 events answers 413 BATCH_TOO_LARGE and stores none; 1000 are fine', async () => {
+    const events = Array.from({ length: 1001 }, (_, i) =>
+      registered({ lead: `L-big-${i}`, webinar: 'W-big' }),
+    );
+    assertProblem(await h.post(events), 413, 'BATCH_TOO_LARGE');
+    const first = await h.post(events[0]!);
+    assert.equal(first.statusCode, 202, 'nothing of the refused batch was stored');
+    const thousand = await h.post(events.slice(1));
+    assert.equal(thousand.statusCode, 200, thousand.body.slice(0, 300));
+    assert.equal(thousand.json<Json>()['accepted'], 1000);
+  });
+});
+
+describe('HTTP intake with a forms catalog', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({
+      forms: { forms: { survey: { resubmittable: true }, quiz: { resubmittable: false } } },
+    });
+  });
+  after(() => h.close());
+
+  it('§3: a form listed resubmittable in the catalog may repeat; any other form allows one submission', async () => {
+    const w = { lead: 'L-form', webinar: 'W-form' };
+    await h.accept(registered(w), entered(w, 'S-form'));
+    await h.accept(formSubmitted(w, 'S-form', 'survey'), formSubmitted(w, 'S-form', 'survey'));
+    for (const form of ['quiz', 'feedback']) {
+      await h.accept(formSubmitted(w, 'S-form', form));
+      const again = await h.post(formSubmitted(w, 'S-form', form));
+      assertIssue(
+        assertProblem(again, 409, 'FORM_ALREADY_SUBMITTED'),
+        'FORM_ALREADY_SUBMITTED',
+        '/data/form_id',
+      );
+    }
+    await h.drain();
+    const report = await h.read<{ leads: Json[] }>('/v1/webinars/W-form/attendance');
+    assert.equal(report.leads[0]?.['forms'], 4);
+  });
+});
