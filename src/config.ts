@@ -2,6 +2,8 @@
  * The composition root: configuration (flag, else environment variable, else default) and the runtime built
  * from it. Adapters are picked here and nowhere else.
  */
+import type { EventBus } from './bus/port.js';
+import { NatsEventBus } from './bus/nats-bus.js';
 import { loadFormsCatalog } from './cli/forms-option.js';
 import type { DerivedEvent } from './contract/index.js';
 import { TokenAuthority, isLoopback } from './http/auth.js';
@@ -10,6 +12,7 @@ import { ServiceMetrics } from './http/metrics.js';
 import type { FormsCatalog } from './intake/index.js';
 import { InProcessProcessors, drainRouter, evaluateAttendance } from './pipeline/index.js';
 import type { EventStore } from './store/port.js';
+import { PostgresEventStore } from './store/postgres/postgres-store.js';
 import { SqliteEventStore, type SqliteDurability } from './store/sqlite/sqlite-store.js';
 
 export interface Config {
@@ -75,6 +78,7 @@ export interface Runtime {
   readonly store: EventStore;
   readonly forms: FormsCatalog;
   readonly processors: InProcessProcessors | null;
+  readonly bus: EventBus | null;
   readonly metrics: ServiceMetrics;
   readonly readiness: ReadinessCheck[];
   evaluate(webinarId: string, requester: string): Promise<DerivedEvent[]>;
@@ -83,32 +87,43 @@ export interface Runtime {
 }
 
 export async function openStore(config: Config): Promise<EventStore> {
-  if (config.postgres !== undefined) {
-    throw new Error('the PostgreSQL store is not part of this build yet; unset DATABASE_URL / --postgres');
-  }
+  if (config.postgres !== undefined) return PostgresEventStore.open(config.postgres);
   return new SqliteEventStore(config.db, { durability: config.durability });
+}
+
+export async function openBus(config: Config): Promise<EventBus | null> {
+  return config.nats === undefined ? null : NatsEventBus.open(config.nats);
 }
 
 export async function openRuntime(
   config: Config,
   onProcessorError?: (error: unknown) => void,
 ): Promise<Runtime> {
-  if (config.nats !== undefined) {
-    throw new Error('the NATS JetStream bus is not part of this build yet; unset NATS_URL / --nats');
-  }
   const forms = loadFormsCatalog(config.forms, {});
   const store = await openStore(config);
+  let bus: EventBus | null;
+  try {
+    bus = await openBus(config);
+  } catch (error) {
+    await store.close();
+    throw new Error(`cannot reach NATS at ${config.nats}: ${(error as Error).message}`);
+  }
   const metrics = new ServiceMetrics();
   const processors = config.processors
-    ? new InProcessProcessors(store, {
-        derived: (events) => metrics.countDerived(events),
-        failed: (error) => {
-          metrics.processorFailures.inc();
-          onProcessorError?.(error);
+    ? new InProcessProcessors(
+        store,
+        {
+          derived: (events) => metrics.countDerived(events),
+          failed: (error) => {
+            metrics.processorFailures.inc();
+            onProcessorError?.(error);
+          },
         },
-      })
+        { classifier: true, router: true, bus },
+      )
     : null;
   const readiness: ReadinessCheck[] = [{ name: 'store', check: () => store.ping() }];
+  if (bus !== null) readiness.push({ name: 'bus', check: () => bus.ping() });
   const evaluate = async (webinarId: string, requester: string): Promise<DerivedEvent[]> => {
     const classified = await evaluateAttendance(store, { webinarId, requester });
     metrics.countDerived(classified);
@@ -125,6 +140,7 @@ export async function openRuntime(
     store,
     forms,
     processors,
+    bus,
     metrics,
     readiness,
     evaluate,
@@ -140,6 +156,7 @@ export async function openRuntime(
     }),
     async close() {
       await processors?.close();
+      await bus?.close();
       await store.close();
     },
   };

@@ -6,6 +6,7 @@ import { ingestCommand } from './ingest.js';
 import { reportCommand } from './report.js';
 import { schemaCommand } from './schema.js';
 import { serveCommand } from './serve.js';
+import { workerCommand } from './worker.js';
 import { simulateCommand } from './simulate.js';
 import { validateCommand } from './validate.js';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   ingest: { run: ingestCommand, summary: 'take an NDJSON file through the pipeline into the store' },
   evaluate: { run: evaluateCommand, summary: 'explicit attendance evaluation of a webinar' },
   report: { run: reportCommand, summary: 'attendance report of a webinar' },
+  worker: { run: workerCommand, summary: 'run one processor (classifier, router, relay) as its own process' },
   validate: { run: validateCommand, summary: 'judge an NDJSON file against the contract; writes nothing' },
   simulate: { run: simulateCommand, summary: 'write a realistic NDJSON event stream (optional faults)' },
   schema: { run: schemaCommand, summary: 'print the JSON Schema of every event (--asyncapi: AsyncAPI 3)' },

@@ -4,3 +4,4 @@ export * from './ingest.js';
 export * from './processor-runner.js';
 export * from './router-processor.js';
 export * from './report.js';
+export * from './relay-processor.js';

@@ -1,7 +1,9 @@
 import type { DerivedEvent } from '../contract/index.js';
+import type { EventBus } from '../bus/port.js';
 import type { EventStore } from '../store/port.js';
 import { drainClassifier } from './classifier-processor.js';
 import { systemClock, type Clock } from './clock.js';
+import { drainRelay } from './relay-processor.js';
 import { drainRouter } from './router-processor.js';
 
 export interface ProcessorObserver {
@@ -9,9 +11,16 @@ export interface ProcessorObserver {
   failed?(error: unknown): void;
 }
 
+export interface ProcessorSet {
+  readonly classifier: boolean;
+  readonly router: boolean;
+  /** Publishes the log to the bus after the others (when a bus is configured). */
+  readonly bus: EventBus | null;
+}
+
 /**
- * The embedded runtime's processors: woken in-process after each commit, they run the classifier and then the
- * router until both have caught up. Wakes during a run are coalesced into one more run. A failed run is retried.
+ * The embedded runtime's processors: woken in-process after each commit, they run the classifier, the router and
+ * the bus relay (when a bus is configured) until all have caught up. Wakes during a run are coalesced into one more run. A failed run is retried.
  */
 export class InProcessProcessors {
   private running: Promise<void> | null = null;
@@ -22,6 +31,7 @@ export class InProcessProcessors {
   constructor(
     private readonly store: EventStore,
     private readonly observer: ProcessorObserver = {},
+    private readonly set: ProcessorSet = { classifier: true, router: true, bus: null },
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -52,9 +62,10 @@ export class InProcessProcessors {
     do {
       this.again = false;
       try {
-        const classified = await drainClassifier(this.store, this.clock);
-        const routed = await drainRouter(this.store, this.clock);
+        const classified = this.set.classifier ? await drainClassifier(this.store, this.clock) : [];
+        const routed = this.set.router ? await drainRouter(this.store, this.clock) : [];
         if (classified.length + routed.length > 0) this.observer.derived?.([...classified, ...routed]);
+        if (this.set.bus !== null) await drainRelay(this.store, this.set.bus);
       } catch (error) {
         this.observer.failed?.(error);
         if (!this.closed && this.retry === null) {

@@ -46,7 +46,7 @@ export interface StoreTx {
   recordRoutes(routes: readonly DerivedEvent[]): Promise<void>;
 }
 
-export type TxPurpose = 'intake' | 'classifier' | 'router' | 'evaluation';
+export type TxPurpose = 'intake' | 'classifier' | 'router' | 'evaluation' | 'relay';
 
 export interface FeedEvent {
   readonly position: number;

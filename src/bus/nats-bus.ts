@@ -1,0 +1,70 @@
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { STREAM_NAME, SUBJECT_PREFIX } from '../contract/index.js';
+import { messageId, type EventBus } from './port.js';
+
+/** How long JetStream remembers message ids: a re-publish within it is dropped by the broker. */
+export const DUPLICATE_WINDOW_NS = 15 * 60 * 1_000_000_000;
+const PUBLISH_CONCURRENCY = 256;
+
+/** NATS JetStream: stream WEBINAR_EVENTS, subjects webinar.events.<type>, Nats-Msg-Id = the event's key. */
+export class NatsEventBus implements EventBus {
+  readonly kind = 'nats';
+  private readonly encoder = new TextEncoder();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+  ) {}
+
+  /** Connects and creates (or updates) the stream. */
+  static async open(url: string, name = 'webinar-events'): Promise<NatsEventBus> {
+    const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const config = {
+        subjects: [`${SUBJECT_PREFIX}>`],
+        duplicate_window: DUPLICATE_WINDOW_NS,
+        description: 'Every event stored by webinar-events, client and derived, in log order.',
+      };
+      try {
+        await jsm.streams.info(STREAM_NAME);
+        await jsm.streams.update(STREAM_NAME, config);
+      } catch (error) {
+        if (!/not found/i.test((error as Error).message)) throw error;
+        await jsm.streams.add({ name: STREAM_NAME, ...config });
+      }
+      return new NatsEventBus(nc, jetstream(nc));
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  async publish(events: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+    for (let i = 0; i < events.length; i += PUBLISH_CONCURRENCY) {
+      const chunk = events.slice(i, i + PUBLISH_CONCURRENCY);
+      await Promise.all(
+        chunk.map((event) =>
+          this.js.publish(
+            `${SUBJECT_PREFIX}${String(event['type'])}`,
+            this.encoder.encode(JSON.stringify(event)),
+            {
+              msgID: messageId(event),
+            },
+          ),
+        ),
+      );
+    }
+  }
+
+  async ping(): Promise<void> {
+    if (this.nc.isClosed()) throw new Error('NATS connection is closed');
+    await this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain();
+  }
+}

@@ -1,0 +1,34 @@
+import type { TxPurpose } from '../port.js';
+
+/** The second half of every advisory lock key; the first is the schema's namespace. */
+export const LOCK = {
+  migrations: 0,
+  /** Held by every transaction that reads the head or the intake state to append: appends are serialized. */
+  log: 1,
+  classifier: 2,
+  router: 3,
+  relay: 4,
+} as const;
+export type LockName = keyof typeof LOCK;
+
+/** The processor lock a transaction takes first; 'evaluation' runs the classifier, so it shares its lock. */
+export const PROCESSOR_LOCK: Record<TxPurpose, LockName | null> = {
+  intake: null,
+  classifier: 'classifier',
+  evaluation: 'classifier',
+  router: 'router',
+  relay: 'relay',
+};
+
+/** Purposes that take the log lock at the start, not only when they append (see README.md). */
+export const LOG_LOCK_AT_START: ReadonlySet<TxPurpose> = new Set<TxPurpose>(['intake', 'evaluation']);
+
+/** FNV-1a of the schema name as a signed 32-bit integer: the lock namespace of one store. */
+export function lockNamespace(schema: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(`webinar-events:${schema}`, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
+}

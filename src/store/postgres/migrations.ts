@@ -1,0 +1,95 @@
+/**
+ * Numbered migrations of the PostgreSQL store, the same tables as the SQLite adapter's. Applied at open, one
+ * transaction each, under a session advisory lock so instances starting at once migrate once. Never edit a
+ * shipped one.
+ *
+ * Types: positions BIGINT; timestamps stay TEXT (returned exactly as the pipeline gave them); the envelope, the
+ * warnings and the errors are TEXT holding the JSON text, so key order and spelling come back verbatim (JSONB
+ * would reorder keys). A quarantined input and its id are BYTEA: TEXT cannot hold U+0000, which a rejected
+ * input may contain. The attendance keys are COLLATE "C" so the report pages in code point order, like SQLite.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'log, intake state, quarantine, processors',
+    sql: `
+CREATE TABLE events (
+  position     BIGINT PRIMARY KEY,
+  source       TEXT NOT NULL,
+  id           TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  lead_id      TEXT,
+  webinar_id   TEXT,
+  session_id   TEXT,
+  content_hash TEXT,
+  causationid  TEXT,
+  envelope     TEXT NOT NULL,
+  warnings     TEXT,
+  recorded_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_source_id ON events (source, id);
+CREATE INDEX events_type ON events (type, position);
+CREATE INDEX events_lead ON events (lead_id, position) WHERE lead_id IS NOT NULL;
+CREATE INDEX events_session ON events (session_id) WHERE session_id IS NOT NULL AND lead_id IS NULL;
+
+CREATE TABLE intake_registrations (lead_id TEXT NOT NULL, webinar_id TEXT NOT NULL, PRIMARY KEY (lead_id, webinar_id));
+CREATE TABLE intake_entries (lead_id TEXT NOT NULL, webinar_id TEXT NOT NULL, PRIMARY KEY (lead_id, webinar_id));
+CREATE TABLE intake_webinars (webinar_id TEXT PRIMARY KEY, webinar_type TEXT NOT NULL);
+CREATE TABLE intake_sessions (
+  session_id TEXT PRIMARY KEY,
+  webinar_id TEXT NOT NULL,
+  lead_id    TEXT,
+  entered    BOOLEAN NOT NULL,
+  left_      BOOLEAN NOT NULL,
+  completed  BOOLEAN NOT NULL
+);
+CREATE TABLE intake_forms (
+  lead_id TEXT NOT NULL, webinar_id TEXT NOT NULL, form_id TEXT NOT NULL,
+  PRIMARY KEY (lead_id, webinar_id, form_id)
+);
+
+CREATE TABLE rejections (
+  seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  received_at  TEXT NOT NULL,
+  origin       TEXT NOT NULL,
+  event_id     BYTEA,
+  raw          BYTEA NOT NULL,
+  raw_encoding TEXT NOT NULL,
+  errors       TEXT NOT NULL
+);
+
+CREATE TABLE checkpoints (processor TEXT PRIMARY KEY, position BIGINT NOT NULL);
+CREATE TABLE evaluations (
+  seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id           TEXT NOT NULL UNIQUE,
+  webinar_id   TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  requester    TEXT NOT NULL,
+  at_position  BIGINT NOT NULL
+);
+
+CREATE TABLE attendance (
+  webinar_id    TEXT COLLATE "C" NOT NULL,
+  lead_id       TEXT COLLATE "C" NOT NULL,
+  registered    BOOLEAN NOT NULL,
+  entries       INTEGER NOT NULL,
+  lefts         INTEGER NOT NULL,
+  completions   INTEGER NOT NULL,
+  forms         INTEGER NOT NULL,
+  verdict       BOOLEAN,
+  classified_at TEXT,
+  route_status  TEXT,
+  PRIMARY KEY (webinar_id, lead_id)
+);
+CREATE TABLE attendance_sessions (
+  session_id      TEXT PRIMARY KEY,
+  webinar_id      TEXT NOT NULL,
+  lead_id         TEXT,
+  pending_entries INTEGER NOT NULL
+);
+-- The timeline finds a lead's anonymous entries through the sessions attributed to it.
+CREATE INDEX attendance_sessions_lead ON attendance_sessions (lead_id) WHERE lead_id IS NOT NULL;
+CREATE TABLE attendance_webinars (webinar_id TEXT PRIMARY KEY, anonymous_entries INTEGER NOT NULL);
+`,
+  },
+];

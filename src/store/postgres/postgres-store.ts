@@ -1,0 +1,241 @@
+import pg from 'pg';
+import type {
+  EvaluationRecord,
+  EventStore,
+  FeedEvent,
+  RejectionRecord,
+  ReportLead,
+  ReportTotals,
+  StoreTx,
+  TxPurpose,
+} from '../port.js';
+import { LOCK, LOG_LOCK_AT_START, PROCESSOR_LOCK, lockNamespace } from './locks.js';
+import { MIGRATIONS } from './migrations.js';
+import { PostgresTx } from './postgres-tx.js';
+import {
+  feedEventFromRow,
+  rejectionFromRow,
+  reportLeadFromRow,
+  type AttendanceRow,
+  type FeedRow,
+  type RejectionRow,
+} from './rows.js';
+import * as sql from './sql/index.js';
+
+export interface PostgresOptions {
+  /** The schema holding the tables (created if missing); default: the connection's `current_schema()`. */
+  readonly schema?: string;
+  /** Pool size (default 10). */
+  readonly max?: number;
+  /** How long `ping()` may take, in ms (default 2000). */
+  readonly pingTimeoutMs?: number;
+  /** How long getting a connection may take, in ms, waiting for a free one included (default 10000). */
+  readonly connectTimeoutMs?: number;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const INT8_OID = 20;
+
+/** BIGINT (positions, counts) as a JS number, for this pool only: positions stay far below 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The scale store: PostgreSQL through a `pg` pool, for any number of API instances and workers at once.
+ * Appends are serialized by a transaction-scoped advisory lock, so positions commit in order (README.md).
+ */
+export class PostgresEventStore implements EventStore {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly pingTimeoutMs: number;
+  private namespace: number;
+  private closed: Promise<void> | null = null;
+
+  constructor(
+    url: string,
+    private readonly options: PostgresOptions = {},
+  ) {
+    const schema = options.schema;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+      throw new Error(`schema must match ${SCHEMA_NAME.source}, got ${JSON.stringify(schema)}`);
+    }
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 2000;
+    this.namespace = lockNamespace(schema ?? 'public');
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      application_name: 'webinar-events',
+      keepAlive: true,
+      // A holder of the log lock that hangs mid-transaction is cut off instead of stalling every writer.
+      idle_in_transaction_session_timeout: 60_000,
+      types,
+      onConnect:
+        schema === undefined
+          ? undefined
+          : async (client) => {
+              await client.query("SELECT set_config('search_path', $1, false)", [`"${schema}"`]);
+            },
+    });
+    // An idle connection that breaks (server restart) is dropped by the pool; the next checkout reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  /** Opens the store and brings its schema up to date. */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresEventStore> {
+    const store = new PostgresEventStore(url, options);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** Applies the missing migrations, one transaction each, under a session lock: concurrent opens migrate once. */
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const schema =
+        this.options.schema ??
+        (await client.query<{ schema: string | null }>(sql.currentSchema)).rows[0]?.schema ??
+        'public';
+      this.namespace = lockNamespace(schema);
+      await client.query(sql.lockSession, [this.namespace, LOCK.migrations]);
+      try {
+        if (this.options.schema !== undefined) {
+          // An identifier, checked against SCHEMA_NAME, cannot be a parameter.
+          await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
+        }
+        await client.query(sql.createMigrationsTable);
+        const applied = new Set(
+          (await client.query<{ version: number }>(sql.appliedMigrations)).rows.map((r) => r.version),
+        );
+        for (const migration of MIGRATIONS) {
+          if (applied.has(migration.version)) continue;
+          await client.query('BEGIN');
+          try {
+            await client.query(migration.sql);
+            await client.query(sql.recordMigration, [
+              migration.version,
+              migration.name,
+              new Date().toISOString(),
+            ]);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK');
+            throw error;
+          }
+        }
+      } finally {
+        await client.query(sql.unlockSession, [this.namespace, LOCK.migrations]);
+      }
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      // A connection that failed mid-way is discarded, so no session lock or open transaction survives it.
+      client.release(broken);
+    }
+  }
+
+  async transaction<T>(purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      // READ COMMITTED: every statement sees what committed before it, so reads after a lock see its last holder.
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      const tx = new PostgresTx(client, this.namespace);
+      // Lock order is always processor lock, then log lock: no deadlock between purposes.
+      const processor = PROCESSOR_LOCK[purpose];
+      if (processor !== null) await tx.lock(processor);
+      if (LOG_LOCK_AT_START.has(purpose)) await tx.lock('log');
+      const result = await work(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async readEvents(after: number, limit: number, type?: string): Promise<FeedEvent[]> {
+    const { rows } =
+      type === undefined
+        ? await this.pool.query<FeedRow>(sql.feed, [after, limit])
+        : await this.pool.query<FeedRow>(sql.feedOfType, [type, after, limit]);
+    return rows.map(feedEventFromRow);
+  }
+
+  async readRejections(after: number, limit: number): Promise<RejectionRecord[]> {
+    const { rows } = await this.pool.query<RejectionRow>(sql.readRejections, [after, limit]);
+    return rows.map(rejectionFromRow);
+  }
+
+  async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {
+    const { rows } = await this.pool.query<FeedRow>(sql.timeline, [leadId, webinarId ?? null]);
+    return rows.map(feedEventFromRow);
+  }
+
+  async reportTotals(webinarId: string): Promise<ReportTotals> {
+    const { rows } = await this.pool.query<ReportTotals>(sql.reportTotals, [webinarId]);
+    const t = rows[0]!;
+    return {
+      registered: t.registered,
+      entered: t.entered,
+      completed: t.completed,
+      attended: t.attended,
+      not_attended: t.not_attended,
+      unclassified: t.unclassified,
+      anonymous_entries: t.anonymous_entries,
+    };
+  }
+
+  async reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]> {
+    const { rows } = await this.pool.query<AttendanceRow>(sql.reportLeads, [webinarId, afterLead, limit]);
+    return rows.map(reportLeadFromRow);
+  }
+
+  async evaluations(): Promise<EvaluationRecord[]> {
+    return (await this.pool.query<EvaluationRecord>(sql.readEvaluations)).rows;
+  }
+
+  async checkpoints(): Promise<Record<string, number>> {
+    const { rows } = await this.pool.query<{ processor: string; position: number }>(sql.readCheckpoints);
+    return Object.fromEntries(rows.map((r) => [r.processor, r.position]));
+  }
+
+  async head(): Promise<number> {
+    return (await this.pool.query<{ head: number }>(sql.readHead)).rows[0]!.head;
+  }
+
+  async ping(): Promise<void> {
+    await withTimeout(this.pool.query(sql.ping), this.pingTimeoutMs, 'PostgreSQL ping');
+  }
+
+  /** Ends the pool once; waits for the connections in use to be released. */
+  close(): Promise<void> {
+    this.closed ??= this.pool.end();
+    return this.closed;
+  }
+}

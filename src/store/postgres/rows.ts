@@ -1,0 +1,86 @@
+import type { AttendanceRecord } from '../../attendance/index.js';
+import type { Warning } from '../../contract/index.js';
+import type { FeedEvent, RejectionRecord, ReportLead } from '../port.js';
+
+/** Rows as the pool returns them: BIGINT parsed to number (see `pool.ts`), BOOLEAN to boolean, BYTEA to Buffer. */
+export interface AttendanceRow {
+  webinar_id: string;
+  lead_id: string;
+  registered: boolean;
+  entries: number;
+  lefts: number;
+  completions: number;
+  forms: number;
+  verdict: boolean | null;
+  classified_at: string | null;
+  route_status: string | null;
+}
+
+export interface FeedRow {
+  position: number;
+  envelope: string;
+  warnings: string | null;
+  recorded_at: string;
+}
+
+export interface RejectionRow {
+  seq: number;
+  received_at: string;
+  origin: string;
+  event_id: Buffer | null;
+  raw: Buffer;
+  raw_encoding: 'utf8' | 'base64';
+  errors: string;
+}
+
+export function attendanceRecordFromRow(row: AttendanceRow): AttendanceRecord {
+  return {
+    lead_id: row.lead_id,
+    webinar_id: row.webinar_id,
+    registered: row.registered,
+    entries: row.entries,
+    lefts: row.lefts,
+    completions: row.completions,
+    forms: row.forms,
+    verdict: row.verdict,
+    classified_at: row.classified_at,
+  };
+}
+
+export function reportLeadFromRow(row: AttendanceRow): ReportLead {
+  return {
+    lead_id: row.lead_id,
+    registered: row.registered,
+    entries: row.entries,
+    lefts: row.lefts,
+    completions: row.completions,
+    forms: row.forms,
+    attended: row.verdict,
+    classified_at: row.classified_at,
+    route: row.route_status as ReportLead['route'],
+  };
+}
+
+/** The stored envelope as submitted, plus the attributes the service adds. */
+export function feedEventFromRow(row: FeedRow): FeedEvent {
+  const event = JSON.parse(row.envelope) as Record<string, unknown>;
+  event['position'] = row.position;
+  event['recordedat'] = row.recorded_at;
+  return {
+    position: row.position,
+    event,
+    warnings: row.warnings === null ? null : (JSON.parse(row.warnings) as Warning[]),
+  };
+}
+
+export function rejectionFromRow(row: RejectionRow): RejectionRecord {
+  return {
+    seq: row.seq,
+    received_at: row.received_at,
+    origin: row.origin,
+    id: row.event_id === null ? null : row.event_id.toString('utf8'),
+    raw: row.raw.toString('utf8'),
+    raw_encoding: row.raw_encoding,
+    errors: JSON.parse(row.errors) as unknown[],
+  };
+}

@@ -1,0 +1,32 @@
+/** The classifier's state: lead × webinar records, sessions (for anonymous entries), webinars. */
+const RECORD_COLUMNS = `webinar_id, lead_id, registered, entries, lefts, completions, forms, verdict,
+  classified_at, route_status`;
+export const loadAttendance = `SELECT a.webinar_id, a.lead_id, a.registered, a.entries, a.lefts, a.completions,
+    a.forms, a.verdict, a.classified_at, a.route_status
+  FROM unnest($1::text[], $2::text[]) AS k(lead_id, webinar_id)
+  JOIN attendance a ON a.webinar_id = k.webinar_id AND a.lead_id = k.lead_id`;
+export const loadAttendanceSessions = `SELECT session_id, webinar_id, lead_id, pending_entries
+  FROM attendance_sessions WHERE session_id = ANY($1::text[])`;
+export const loadAttendanceWebinars = `SELECT webinar_id, anonymous_entries
+  FROM attendance_webinars WHERE webinar_id = ANY($1::text[])`;
+export const awaitingEvaluation = `SELECT ${RECORD_COLUMNS} FROM attendance
+  WHERE webinar_id = $1 AND entries > 0 AND completions = 0 AND verdict IS NULL ORDER BY lead_id`;
+/** One row per key (the caller keeps the last state of each); `route_status` is the router's and kept. */
+export const upsertAttendance = `INSERT INTO attendance (webinar_id, lead_id, registered, entries, lefts,
+    completions, forms, verdict, classified_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::int[], $5::int[], $6::int[], $7::int[],
+    $8::boolean[], $9::text[])
+  ON CONFLICT (webinar_id, lead_id) DO UPDATE SET registered = excluded.registered, entries = excluded.entries,
+    lefts = excluded.lefts, completions = excluded.completions, forms = excluded.forms,
+    verdict = excluded.verdict, classified_at = excluded.classified_at`;
+export const upsertAttendanceSessions = `INSERT INTO attendance_sessions (session_id, webinar_id, lead_id,
+    pending_entries)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
+  ON CONFLICT (session_id) DO UPDATE SET lead_id = excluded.lead_id, pending_entries = excluded.pending_entries`;
+export const upsertAttendanceWebinars = `INSERT INTO attendance_webinars (webinar_id, anonymous_entries)
+  SELECT * FROM unnest($1::text[], $2::int[])
+  ON CONFLICT (webinar_id) DO UPDATE SET anonymous_entries = excluded.anonymous_entries`;
+/** One row per key (the caller keeps the last route of each): UPDATE … FROM picks an arbitrary match. */
+export const recordRoutes = `UPDATE attendance a SET route_status = u.status
+  FROM unnest($1::text[], $2::text[], $3::text[]) AS u(status, webinar_id, lead_id)
+  WHERE a.webinar_id = u.webinar_id AND a.lead_id = u.lead_id`;

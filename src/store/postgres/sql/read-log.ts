@@ -1,0 +1,9 @@
+/** The log in position order: for the processors (`scan*`) and for consumers (`feed*`). */
+export const scanLog = `SELECT position, source, id, type, envelope FROM events WHERE position > $1
+  ORDER BY position LIMIT $2`;
+export const scanLogOfType = `SELECT position, source, id, type, envelope FROM events
+  WHERE type = $1 AND position > $2 ORDER BY position LIMIT $3`;
+export const feed = `SELECT position, envelope, warnings, recorded_at FROM events WHERE position > $1
+  ORDER BY position LIMIT $2`;
+export const feedOfType = `SELECT position, envelope, warnings, recorded_at FROM events
+  WHERE type = $1 AND position > $2 ORDER BY position LIMIT $3`;

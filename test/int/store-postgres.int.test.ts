@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ROUTE, CLASSIFIED } from '../../src/contract/index.js';
+import { drainClassifier, drainRouter, evaluateAttendance } from '../../src/pipeline/index.js';
+import type { Verdict } from '../../src/intake/index.js';
+import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { PostgresEventStore } from '../../src/store/postgres/postgres-store.js';
+import type { EventStore } from '../../src/store/port.js';
+import { freshSchema, onPostgres, postgresUrl, serviceAvailable, uniqueSchemaName } from './services.js';
+import { funnelEvents } from './story.js';
+import {
+  assertDerivedOnce,
+  assertGapFree,
+  entered,
+  ingest,
+  registered,
+  storeSuite,
+  tickingClock,
+  wholeLog,
+  withStore,
+  type OpenStore,
+} from './store-suite.js';
+
+const url = postgresUrl();
+const available = await serviceAvailable('PostgreSQL', url);
+
+/** A fresh schema per test; every store opened on it (two pools = two instances) is closed at cleanup. */
+const openPostgres: OpenStore = async () => {
+  const fresh = await freshSchema(url);
+  const opened: EventStore[] = [];
+  const openOne = async (): Promise<EventStore> => {
+    const store = await PostgresEventStore.open(url, { schema: fresh.schema });
+    opened.push(store);
+    return store;
+  };
+  return {
+    store: await openOne(),
+    reopen: openOne,
+    async cleanup() {
+      for (const store of opened) await store.close();
+      await fresh.drop();
+    },
+  };
+};
+
+/** A deterministic shuffle, so each instance submits in its own order. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+if (!available) {
+  describe('EventStore: PostgreSQL', { skip: `cannot reach ${url}` }, () => {
+    it('runs against a reachable PostgreSQL', () => undefined);
+  });
+} else {
+  storeSuite('PostgreSQL', openPostgres);
+
+  describe('EventStore: PostgreSQL, several instances at once', () => {
+    it('migrates once when several instances open a new schema at the same time', async () => {
+      const schema = uniqueSchemaName();
+      const stores = await Promise.all(
+        Array.from({ length: 6 }, () => PostgresEventStore.open(url, { schema })),
+      );
+      try {
+        await Promise.all(stores.map((s) => s.ping()));
+        const { rows } = await onPostgres(
+          url,
+          `SELECT version FROM "${schema}".schema_migrations ORDER BY version`,
+        );
+        assert.deepEqual(
+          rows.map((r) => r['version']),
+          MIGRATIONS.map((m) => m.version),
+        );
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        await onPostgres(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    });
+
+    it('accepts exactly one of each conflict between two instances, with gap-free positions', async () => {
+      await withStore(openPostgres, async ({ store: a, reopen }) => {
+        const b = await reopen();
+        const leads = 60;
+        // Per lead, both instances send: a registration under their own id, an entry into the same session,
+        // the very same event, and an event with the same id but other content.
+        const sent = (side: 'a' | 'b'): Array<Record<string, unknown>> =>
+          Array.from({ length: leads }, (_, i) => [
+            registered(`${side}-reg-${i}`, `L-${i}`, 'W-1'),
+            entered(`${side}-ent-${i}`, `L-${i}`, 'W-1', `S-${i}`),
+            entered(`same-${i}`, `L-${i}`, 'W-2', `T-${i}`),
+            registered(`clash-${i}`, side === 'a' ? `LA-${i}` : `LB-${i}`, 'W-3'),
+          ]).flat();
+        const run = async (store: EventStore, events: Array<Record<string, unknown>>, seed: number) => {
+          const verdicts = new Map<string, Verdict>();
+          const batches = chunks(shuffled(events, seed), 7);
+          await Promise.all(
+            batches.map(async (batch) => {
+              const results = await ingest(store, batch, tickingClock());
+              results.forEach((v, i) => verdicts.set(`${batch[i]!['id']}|${JSON.stringify(batch[i])}`, v));
+            }),
+          );
+          return verdicts;
+        };
+        const [va, vb] = await Promise.all([run(a, sent('a'), 1), run(b, sent('b'), 2)]);
+        const verdictOf = (verdicts: Map<string, Verdict>, event: Record<string, unknown>): Verdict =>
+          verdicts.get(`${event['id']}|${JSON.stringify(event)}`)!;
+        const accepted: number[] = [];
+        for (const v of [...va.values(), ...vb.values()])
+          if (v.status === 'accepted') accepted.push(v.position!);
+        for (let i = 0; i < leads; i++) {
+          const pair = (ea: Record<string, unknown>, eb: Record<string, unknown>): [Verdict, Verdict] => [
+            verdictOf(va, ea),
+            verdictOf(vb, eb),
+          ];
+          const codes = (v: Verdict): string =>
+            v.status === 'rejected' ? v.errors.map((e) => e.code).join('+') : v.status;
+          const checkOne = (what: string, [x, y]: [Verdict, Verdict], loser: string) => {
+            const outcomes = [codes(x), codes(y)].sort();
+            assert.deepEqual(outcomes, ['accepted', loser].sort(), `${what} ${i}: ${outcomes.join(', ')}`);
+          };
+          checkOne(
+            'registration',
+            pair(registered(`a-reg-${i}`, `L-${i}`, 'W-1'), registered(`b-reg-${i}`, `L-${i}`, 'W-1')),
+            'ALREADY_REGISTERED',
+          );
+          checkOne(
+            'entry',
+            pair(
+              entered(`a-ent-${i}`, `L-${i}`, 'W-1', `S-${i}`),
+              entered(`b-ent-${i}`, `L-${i}`, 'W-1', `S-${i}`),
+            ),
+            'REPEATED_IN_SESSION',
+          );
+          const same = pair(
+            entered(`same-${i}`, `L-${i}`, 'W-2', `T-${i}`),
+            entered(`same-${i}`, `L-${i}`, 'W-2', `T-${i}`),
+          );
+          checkOne('same event', same, 'duplicate');
+          assert.equal(
+            same[0].status !== 'rejected' && same[0].position,
+            same[1].status !== 'rejected' && same[1].position,
+          );
+          checkOne(
+            'same id',
+            pair(registered(`clash-${i}`, `LA-${i}`, 'W-3'), registered(`clash-${i}`, `LB-${i}`, 'W-3')),
+            'ID_CONFLICT',
+          );
+        }
+        assert.equal(accepted.length, leads * 4);
+        assert.deepEqual(
+          accepted.sort((x, y) => x - y),
+          accepted.map((_, i) => i + 1),
+        );
+        for (const store of [a, b]) {
+          const log = await wholeLog(store);
+          assertGapFree(log);
+          assert.equal(log.length, leads * 4);
+          assert.equal((await store.readRejections(0, 10_000)).length, leads * 3);
+        }
+      });
+    });
+
+    it('derives every classification and route exactly once with two classifiers and two routers', async () => {
+      await withStore(openPostgres, async ({ store: a, reopen }) => {
+        const b = await reopen();
+        const events = funnelEvents(3, 60);
+        const half = Math.floor(events.length / 2);
+        await ingest(a, events.slice(0, half));
+        const processors = async (): Promise<number> => {
+          const derived = await Promise.all([
+            drainClassifier(a, tickingClock()),
+            drainClassifier(b, tickingClock()),
+            drainRouter(a, tickingClock()),
+            drainRouter(b, tickingClock()),
+          ]);
+          return derived.flat().length;
+        };
+        // The second half arrives through both instances while the processors run.
+        const [, , derivedWhileIngesting] = await Promise.all([
+          Promise.all(chunks(events.slice(half), 25).map((batch) => ingest(a, batch))),
+          Promise.all(chunks(events.slice(half).reverse(), 25).map((batch) => ingest(b, batch))),
+          processors(),
+        ]);
+        const derivedAfter = await processors();
+        await processors();
+        // Both instances evaluate every webinar at once: each `false` is emitted by one of them only.
+        const evaluated = await Promise.all(
+          ['W-0', 'W-1', 'W-2'].flatMap((webinarId) =>
+            [a, b].map((store) =>
+              evaluateAttendance(store, { webinarId, requester: 'suite' }, tickingClock()),
+            ),
+          ),
+        );
+        await Promise.all([drainRouter(a), drainRouter(b)]);
+        const log = await wholeLog(a);
+        assertGapFree(log);
+        // 3 webinars × 60 leads: 48 entered each, 24 of them completed → 24 true and 24 false per webinar.
+        assert.deepEqual(assertDerivedOnce(log), { classifications: 3 * 48, routes: 3 * 48 });
+        const falses = evaluated.flat();
+        assert.equal(falses.length, 3 * 24);
+        assert.equal(new Set(falses.map((e) => e.id)).size, falses.length);
+        assert.ok(derivedWhileIngesting + derivedAfter > 0);
+        const clientEvents = log.filter((e) => e.event['type'] !== CLASSIFIED && e.event['type'] !== ROUTE);
+        assert.equal(clientEvents.length, events.length, 'every client event stored once');
+        const checkpoints = await b.checkpoints();
+        assert.equal(
+          checkpoints['post-webinar-routing'],
+          log.filter((e) => e.event['type'] === CLASSIFIED).at(-1)!.position,
+        );
+      });
+    });
+
+    it('fails ping quickly when the server cannot be reached', async () => {
+      const store = new PostgresEventStore('postgres://postgres@127.0.0.1:1/test', {
+        pingTimeoutMs: 500,
+        connectTimeoutMs: 500,
+      });
+      const started = Date.now();
+      await assert.rejects(store.ping());
+      assert.ok(Date.now() - started < 3000);
+      await store.close();
+    });
+  });
+}
