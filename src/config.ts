@@ -8,9 +8,10 @@ import { loadFormsCatalog } from './cli/forms-option.js';
 import type { DerivedEvent } from './contract/index.js';
 import { TokenAuthority, isLoopback } from './http/auth.js';
 import { DEFAULT_HTTP_LIMITS, type HttpContext, type ReadinessCheck } from './http/context.js';
+import { LogNotifier } from './http/log-notifier.js';
 import { ServiceMetrics } from './http/metrics.js';
-import type { FormsCatalog } from './intake/index.js';
-import { InProcessProcessors, drainRouter, evaluateAttendance } from './pipeline/index.js';
+import type { FormsCatalog, JudgedInput, Verdict } from './intake/index.js';
+import { InProcessProcessors, drainRouter, evaluateAttendance, ingestBatch } from './pipeline/index.js';
 import type { EventStore } from './store/port.js';
 import { PostgresEventStore } from './store/postgres/postgres-store.js';
 import { SqliteEventStore, type SqliteDurability } from './store/sqlite/sqlite-store.js';
@@ -82,6 +83,8 @@ export interface Runtime {
   readonly metrics: ServiceMetrics;
   readonly readiness: ReadinessCheck[];
   evaluate(webinarId: string, requester: string): Promise<DerivedEvent[]>;
+  /** The intake pipeline as this runtime runs it; verdicts come after the commit. */
+  ingest(inputs: JudgedInput[], origin: string): Promise<Verdict[]>;
   httpContext(): HttpContext;
   close(): Promise<void>;
 }
@@ -109,11 +112,15 @@ export async function openRuntime(
     throw new Error(`cannot reach NATS at ${config.nats}: ${(error as Error).message}`);
   }
   const metrics = new ServiceMetrics();
+  const logNotifier = new LogNotifier();
   const processors = config.processors
     ? new InProcessProcessors(
         store,
         {
-          derived: (events) => metrics.countDerived(events),
+          derived: (events) => {
+            metrics.countDerived(events);
+            logNotifier.notify();
+          },
           failed: (error) => {
             metrics.processorFailures.inc();
             onProcessorError?.(error);
@@ -132,7 +139,25 @@ export async function openRuntime(
       metrics.countDerived(routes);
       processors.wake();
     }
+    if (classified.length > 0) logNotifier.notify();
     return classified;
+  };
+  // One process owning an SQLite file classifies and routes inside the intake transaction: one commit per
+  // batch. Elsewhere processors take their own locks (PostgreSQL) or run as workers.
+  const inlineProcessors = processors !== null && store.kind === 'sqlite';
+  const ingest = async (inputs: JudgedInput[], origin: string): Promise<Verdict[]> => {
+    const verdicts = await ingestBatch(store, inputs, {
+      forms,
+      origin,
+      inlineProcessors,
+      onDerived: (events) => metrics.countDerived(events),
+    });
+    metrics.countVerdicts(verdicts);
+    if (verdicts.some((v) => v.status === 'accepted')) {
+      processors?.wake();
+      logNotifier.notify();
+    }
+    return verdicts;
   };
   const auth = TokenAuthority.parse(config.tokens);
   return {
@@ -144,15 +169,17 @@ export async function openRuntime(
     metrics,
     readiness,
     evaluate,
+    ingest,
     httpContext: () => ({
       store,
       forms,
       auth,
       metrics,
       limits: DEFAULT_HTTP_LIMITS,
-      appended: () => processors?.wake(),
+      ingest,
       evaluate,
       readiness,
+      logNotifier,
     }),
     async close() {
       await processors?.close();

@@ -1,6 +1,6 @@
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
 import type { JudgedInput } from '../intake/index.js';
-import { ingestBatch, judgeText, unreadableInput } from '../pipeline/index.js';
+import { judgeText, unreadableInput } from '../pipeline/index.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import { unreadableLineVerdict } from './input-verdicts.js';
 import { ndjsonLines, openInput } from './ndjson-lines.js';
@@ -44,18 +44,16 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
   const json = values['json'] === true;
   const summary = new VerdictSummary();
   const progress = new Progress('ingest');
-  const options = { forms: runtime.forms, origin: `ingest:${source === '-' ? 'stdin' : source}` };
+  const origin = `ingest:${source === '-' ? 'stdin' : source}`;
   let lines: number[] = [];
   let inputs: JudgedInput[] = [];
   const flush = async (): Promise<void> => {
     if (inputs.length === 0) return;
-    const verdicts = await ingestBatch(runtime.store, inputs, options);
-    runtime.metrics.countVerdicts(verdicts);
+    const verdicts = await runtime.ingest(inputs, origin);
     verdicts.forEach((verdict, i) => {
       summary.add(lines[i]!, verdict);
       if (json) out.stdout(verdictLine(lines[i]!, verdict));
     });
-    runtime.processors?.wake();
     lines = [];
     inputs = [];
     progress.update(summary.total);

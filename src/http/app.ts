@@ -6,11 +6,13 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import type { Scope } from './auth.js';
+import { consoleRoutes } from './console-routes.js';
 import type { HttpContext } from './context.js';
 import { eventsRoutes } from './events-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { problem, sendProblem } from './problem.js';
 import { readsRoutes } from './reads-routes.js';
+import { streamRoutes } from './stream-routes.js';
 import { webinarsRoutes } from './webinars-routes.js';
 
 declare module 'fastify' {
@@ -148,6 +150,8 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
   webinarsRoutes(app, ctx);
   readsRoutes(app, ctx);
   opsRoutes(app, ctx);
+  streamRoutes(app, ctx);
+  consoleRoutes(app);
   app.get('/', { schema: { hide: true } }, async () => ({
     service: 'webinar-events',
     links: {
@@ -155,6 +159,8 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       schema: '/v1/schema',
       asyncapi: '/v1/asyncapi',
       events: '/v1/events',
+      stream: '/v1/stream',
+      console: '/console',
     },
   }));
   await app.ready();

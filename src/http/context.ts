@@ -1,7 +1,8 @@
 import type { DerivedEvent } from '../contract/index.js';
-import type { FormsCatalog } from '../intake/index.js';
+import type { FormsCatalog, JudgedInput, Verdict } from '../intake/index.js';
 import type { EventStore } from '../store/port.js';
 import type { TokenAuthority } from './auth.js';
+import type { LogNotifier } from './log-notifier.js';
 import type { ServiceMetrics } from './metrics.js';
 
 export interface HttpLimits {
@@ -31,8 +32,10 @@ export interface HttpContext {
   readonly auth: TokenAuthority;
   readonly metrics: ServiceMetrics;
   readonly limits: HttpLimits;
-  /** Called after every commit that appended events (wakes in-process processors, if any). */
-  readonly appended: () => void;
+  /** The intake pipeline as this runtime runs it (inline processors, metrics, waking the others). */
+  readonly ingest: (inputs: JudgedInput[], origin: string) => Promise<Verdict[]>;
   readonly evaluate: (webinarId: string, requester: string) => Promise<DerivedEvent[]>;
   readonly readiness: readonly ReadinessCheck[];
+  /** Rung after events are appended in this process; the SSE stream also polls, so it is optional. */
+  readonly logNotifier?: LogNotifier;
 }

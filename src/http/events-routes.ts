@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CONTRACT_CODES, EVENT_TYPES } from '../contract/index.js';
 import type { JudgedInput, Verdict } from '../intake/index.js';
-import { ingestBatch, judgeValue } from '../pipeline/index.js';
+import { judgeValue } from '../pipeline/index.js';
 import type { HttpContext } from './context.js';
 import { problem, sendProblem } from './problem.js';
 import { batchResultSchema, eventsPageSchema, verdictSchema } from './schemas.js';
@@ -14,12 +14,7 @@ function rejectionStatus(verdict: Extract<Verdict, { status: 'rejected' }>): num
 
 /** POST /v1/events (one event or a batch) and GET /v1/events (the log, for consumers). */
 export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const ingest = async (inputs: JudgedInput[]): Promise<Verdict[]> => {
-    const verdicts = await ingestBatch(ctx.store, inputs, { forms: ctx.forms, origin: 'http' });
-    ctx.metrics.countVerdicts(verdicts);
-    if (verdicts.some((v) => v.status === 'accepted')) ctx.appended();
-    return verdicts;
-  };
+  const ingest = (inputs: JudgedInput[]): Promise<Verdict[]> => ctx.ingest(inputs, 'http');
 
   const quarantineUnreadable = async (raw: string, encoding: 'utf8' | 'base64', message: string) => {
     const errors = [{ code: 'MALFORMED_JSON' as const, path: '', message }];

@@ -28,9 +28,18 @@ export interface StepResult {
  * One classifier step inside an open transaction: read after the checkpoint, evolve the state, append the
  * classifications and move the checkpoint, all in that transaction, so a crash neither loses nor doubles one.
  */
-export async function classifyPending(tx: StoreTx, limit: number, now: string): Promise<StepResult> {
+export async function classifyPending(
+  tx: StoreTx,
+  limit: number,
+  now: string,
+  fresh?: readonly LogEvent[],
+): Promise<StepResult> {
   const after = await tx.checkpoint(CLASSIFIER);
-  const { events, last } = await tx.readLog(after, limit, CLIENT_EVENT_TYPES);
+  // Events appended in this very transaction, right after the checkpoint, need not be read back.
+  const { events, last } =
+    fresh !== undefined && fresh.length > 0 && fresh[0]!.position === after + 1
+      ? { events: fresh, last: fresh[fresh.length - 1]!.position }
+      : await tx.readLog(after, limit, CLIENT_EVENT_TYPES);
   if (last === after) return { scanned: 0, derived: [] };
   const state = await tx.loadAttendance(keysOf(events));
   // Records reached through a session's lead are loaded as the sessions become known.

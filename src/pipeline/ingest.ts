@@ -7,14 +7,36 @@ import {
   type JudgedInput,
   type Verdict,
 } from '../intake/index.js';
+import type { DerivedEvent, LogEvent } from '../contract/index.js';
+import type { PlannedAppend } from '../intake/index.js';
 import type { EventStore } from '../store/port.js';
+import { PROCESSOR_BATCH, classifyPending } from './classifier-processor.js';
 import { systemClock, type Clock } from './clock.js';
+import { routePending } from './router-processor.js';
 
 export interface IngestOptions {
   readonly forms: FormsCatalog;
   /** Where the inputs came from, kept with each rejection (`http`, `ingest:<file>`, …). */
   readonly origin: string;
   readonly clock?: Clock;
+  /**
+   * Embedded runtime: run the classifier and router inside the intake transaction, so a batch and what it
+   * derives cost one commit. Their checkpoints move in the same transaction, as when they run alone.
+   */
+  readonly inlineProcessors?: boolean;
+  readonly onDerived?: (events: readonly DerivedEvent[]) => void;
+}
+
+function logEventOf(append: PlannedAppend): LogEvent {
+  const { event } = append;
+  return {
+    position: append.position,
+    source: event.source,
+    id: event.id,
+    type: event.type,
+    data: event.data as Record<string, unknown>,
+    sessionid: event.sessionid,
+  };
 }
 
 /** Judges one JSON text (an NDJSON line, a request body holding one event). */
@@ -49,12 +71,22 @@ export async function ingestBatch(
   if (inputs.length === 0) return [];
   const keys = intakeKeys(inputs);
   const clock = options.clock ?? systemClock;
-  return store.transaction('intake', async (tx) => {
+  let derived: DerivedEvent[] = [];
+  const verdicts = await store.transaction('intake', async (tx) => {
     const state = await tx.loadIntakeState(keys);
     const plan = planIntake(state, inputs, options.forms, (await tx.head()) + 1);
     const at = clock();
     if (plan.appends.length > 0) await tx.appendClientEvents(plan.appends, at);
     if (plan.rejections.length > 0) await tx.quarantine(plan.rejections, options.origin, at);
+    if (options.inlineProcessors && plan.appends.length > 0) {
+      const classified = await classifyPending(tx, PROCESSOR_BATCH, at, plan.appends.map(logEventOf));
+      const routed = await routePending(tx, PROCESSOR_BATCH, at);
+      if (classified.derived.length + routed.derived.length > 0) {
+        derived = [...classified.derived, ...routed.derived];
+      }
+    }
     return plan.verdicts;
   });
+  if (derived.length > 0) options.onDerived?.(derived);
+  return verdicts;
 }

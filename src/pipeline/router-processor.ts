@@ -17,7 +17,7 @@ export async function routePending(tx: StoreTx, limit: number, now: string): Pro
     await tx.recordRoutes(routes);
   }
   await tx.setCheckpoint(ROUTER, last);
-  return { scanned: events.length, derived: routes };
+  return { scanned: last - after, derived: routes };
 }
 
 export async function drainRouter(store: EventStore, clock: Clock = systemClock): Promise<DerivedEvent[]> {

@@ -486,7 +486,8 @@ export function storeSuite(name: string, open: OpenStore): void {
         assert.equal(typeof classification.event['causationid'], 'string');
         const checkpoints = await store.checkpoints();
         const lastClassification = log.filter((e) => e.event['type'] === CLASSIFIED).at(-1)!.position;
-        assert.equal(checkpoints[ROUTER], lastClassification);
+        // A router checkpoint may pass the last classification (SQLite scans ranges), never the head.
+        assert.ok(checkpoints[ROUTER]! >= lastClassification && checkpoints[ROUTER]! <= log.at(-1)!.position);
         assert.ok(checkpoints[CLASSIFIER]! >= lastClassification, JSON.stringify(checkpoints));
         const report = await attendanceReport(store, 'W-0');
         assert.equal(report.leads.find((l) => l.lead_id === 'L-0-0')?.route, 'attended');

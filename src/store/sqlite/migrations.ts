@@ -19,7 +19,6 @@ CREATE TABLE events (
   recorded_at  TEXT NOT NULL
 );
 CREATE UNIQUE INDEX events_source_id ON events (source, id);
-CREATE INDEX events_type ON events (type, position);
 CREATE INDEX events_lead ON events (lead_id, position) WHERE lead_id IS NOT NULL;
 CREATE INDEX events_session ON events (session_id) WHERE session_id IS NOT NULL AND lead_id IS NULL;
 

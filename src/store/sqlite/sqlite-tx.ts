@@ -48,10 +48,11 @@ const SQL = {
   checkpoint: 'SELECT position FROM checkpoints WHERE processor = ?',
   setCheckpoint: `INSERT INTO checkpoints (processor, position) VALUES (?, ?)
       ON CONFLICT (processor) DO UPDATE SET position = excluded.position`,
-  readLogAll: `SELECT position, source, id, type, envelope FROM events WHERE position > ?
-      ORDER BY position LIMIT ?`,
-  readLogType: `SELECT position, source, id, type, envelope FROM events WHERE type = ? AND position > ?
-      ORDER BY position LIMIT ?`,
+  // Processors scan position ranges and skip unwanted types without reading their envelopes: no type index to
+  // maintain on every append.
+  scanLog: `SELECT position, source, id, type,
+      CASE WHEN type IN (SELECT value FROM json_each(?)) THEN envelope END AS envelope
+    FROM events WHERE position > ? ORDER BY position LIMIT ?`,
   loadAttendance: `SELECT a.* FROM json_each(?) j
       JOIN attendance a ON a.webinar_id = j.value ->> 1 AND a.lead_id = j.value ->> 0`,
   loadAttendanceSessions: `SELECT s.* FROM json_each(?) j JOIN attendance_sessions s ON s.session_id = j.value`,
@@ -227,17 +228,18 @@ export class SqliteTx implements StoreTx {
     limit: number,
     types: readonly EventType[],
   ): Promise<{ events: LogEvent[]; last: number }> {
-    const rows = (
-      types.length === 1
-        ? this.st.readLogType.all(types[0], after, limit)
-        : this.st.readLogAll.all(after, limit)
-    ) as Array<{ position: number; source: string; id: string; type: EventType; envelope: string }>;
-    const wanted = new Set(types);
+    const rows = this.st.scanLog.all(JSON.stringify(types), after, limit) as Array<{
+      position: number;
+      source: string;
+      id: string;
+      type: EventType;
+      envelope: string | null;
+    }>;
     const out: LogEvent[] = [];
     let last = after;
     for (const row of rows) {
       last = row.position;
-      if (!wanted.has(row.type)) continue;
+      if (row.envelope === null) continue;
       const envelope = JSON.parse(row.envelope) as { data: Record<string, unknown>; sessionid?: unknown };
       out.push({
         position: row.position,
