@@ -11,7 +11,13 @@ import { DEFAULT_HTTP_LIMITS, type HttpContext, type ReadinessCheck } from './ht
 import { LogNotifier } from './http/log-notifier.js';
 import { ServiceMetrics } from './http/metrics.js';
 import type { FormsCatalog, JudgedInput, Verdict } from './intake/index.js';
-import { InProcessProcessors, drainRouter, evaluateAttendance, ingestBatch } from './pipeline/index.js';
+import {
+  GroupCommit,
+  InProcessProcessors,
+  drainRouter,
+  evaluateAttendance,
+  ingestBatch,
+} from './pipeline/index.js';
 import type { EventStore } from './store/port.js';
 import { PostgresEventStore } from './store/postgres/postgres-store.js';
 import { SqliteEventStore, type SqliteDurability } from './store/sqlite/sqlite-store.js';
@@ -27,6 +33,8 @@ export interface Config {
   readonly processors: boolean;
   readonly durability: SqliteDurability;
   readonly logLevel: string;
+  /** WEBINAR_EVENTS_RATE_LIMIT: requests a second per token (or address); unset: no limit. */
+  readonly rateLimit: number | undefined;
 }
 
 export const DEFAULT_DB = './data/webinar-events.sqlite';
@@ -35,6 +43,14 @@ export type Flags = Record<string, string | boolean | undefined>;
 
 const str = (v: string | boolean | undefined): string | undefined =>
   typeof v === 'string' && v !== '' ? v : undefined;
+
+function positiveNumber(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, not "${text}"`);
+  return value;
+}
 
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
   const portText = str(flags['port']) ?? env['PORT'] ?? '8080';
@@ -54,6 +70,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     processors: flags['no-processors'] !== true,
     durability,
     logLevel: env['LOG_LEVEL'] ?? 'info',
+    rateLimit: positiveNumber(env['WEBINAR_EVENTS_RATE_LIMIT'], 'WEBINAR_EVENTS_RATE_LIMIT'),
   };
 }
 
@@ -145,7 +162,7 @@ export async function openRuntime(
   // One process owning an SQLite file classifies and routes inside the intake transaction: one commit per
   // batch. Elsewhere processors take their own locks (PostgreSQL) or run as workers.
   const inlineProcessors = processors !== null && store.kind === 'sqlite';
-  const ingest = async (inputs: JudgedInput[], origin: string): Promise<Verdict[]> => {
+  const ingestNow = async (inputs: JudgedInput[], origin: string): Promise<Verdict[]> => {
     const verdicts = await ingestBatch(store, inputs, {
       forms,
       origin,
@@ -159,6 +176,10 @@ export async function openRuntime(
     }
     return verdicts;
   };
+  // Concurrent requests share transactions (and fsyncs) instead of queueing one commit each.
+  const groupCommit = new GroupCommit(ingestNow);
+  const ingest = (inputs: JudgedInput[], origin: string): Promise<Verdict[]> =>
+    groupCommit.submit(inputs, origin);
   const auth = TokenAuthority.parse(config.tokens);
   return {
     config,
@@ -175,8 +196,9 @@ export async function openRuntime(
       forms,
       auth,
       metrics,
-      limits: DEFAULT_HTTP_LIMITS,
+      limits: { ...DEFAULT_HTTP_LIMITS, requestsPerSecond: config.rateLimit },
       ingest,
+      pendingEvents: () => groupCommit.pending,
       evaluate,
       readiness,
       logNotifier,

@@ -5,7 +5,8 @@ import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
 } from 'fastify';
-import type { Scope } from './auth.js';
+import { tokenFingerprint, type Scope } from './auth.js';
+import { RateLimiter } from './rate-limit.js';
 import { consoleRoutes } from './console-routes.js';
 import type { HttpContext } from './context.js';
 import { eventsRoutes } from './events-routes.js';
@@ -85,6 +86,25 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     }
     request.scopes = ctx.auth.scopesOf(token!);
   });
+
+  const limiter =
+    ctx.limits.requestsPerSecond !== undefined ? new RateLimiter(ctx.limits.requestsPerSecond) : undefined;
+  if (limiter !== undefined) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.config.scope === undefined) return;
+      const token = bearer(request.headers.authorization);
+      const client =
+        token !== undefined && ctx.auth.enabled ? `t:${tokenFingerprint(token)}` : `a:${request.ip}`;
+      const wait = limiter.take(client);
+      if (wait > 0) {
+        reply.header('retry-after', String(Math.ceil(wait)));
+        return sendProblem(
+          reply,
+          problem(429, 'RATE_LIMITED', 'Too many requests', { detail: `retry after ${Math.ceil(wait)} s` }),
+        );
+      }
+    });
+  }
 
   app.addHook('onResponse', async (request, reply) => {
     ctx.metrics.requestDuration.observe(

@@ -10,6 +10,9 @@ interface TokenEntry {
 
 const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
 
+/** A stable, non-reversible name for a token (rate-limit buckets, logs): never the token itself. */
+export const tokenFingerprint = (token: string): string => digest(token).toString('base64url').slice(0, 16);
+
 /** Bearer tokens with scopes, from `scope:token,scope:token` (WEBINAR_EVENTS_TOKENS). `admin` may do everything. */
 export class TokenAuthority {
   private constructor(private readonly entries: readonly TokenEntry[]) {}

@@ -12,12 +12,17 @@ export interface HttpLimits {
   readonly batchEvents: number;
   /** Largest page of the feed, rejections and report. */
   readonly pageMax: number;
+  /** Events accepted into memory but not yet committed; beyond it intake answers 503 with Retry-After. */
+  readonly pendingEventsMax: number;
+  /** Requests a second per client (token, or address without tokens); undefined: no limit. */
+  readonly requestsPerSecond?: number | undefined;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   bodyBytes: 4 * 1024 * 1024,
   batchEvents: 1000,
   pageMax: 1000,
+  pendingEventsMax: 20_000,
 };
 
 export interface ReadinessCheck {
@@ -34,6 +39,8 @@ export interface HttpContext {
   readonly limits: HttpLimits;
   /** The intake pipeline as this runtime runs it (inline processors, metrics, waking the others). */
   readonly ingest: (inputs: JudgedInput[], origin: string) => Promise<Verdict[]>;
+  /** Events submitted to `ingest` and not yet committed (for back-pressure). */
+  readonly pendingEvents: () => number;
   readonly evaluate: (webinarId: string, requester: string) => Promise<DerivedEvent[]>;
   readonly readiness: readonly ReadinessCheck[];
   /** Rung after events are appended in this process; the SSE stream also polls, so it is optional. */

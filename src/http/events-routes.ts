@@ -32,6 +32,18 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       },
     },
     async (request, reply) => {
+      // Back-pressure: events waiting for their commit are bounded, so an overload answers 503 instead of
+      // growing memory without bound.
+      const pending = ctx.pendingEvents();
+      if (pending >= ctx.limits.pendingEventsMax) {
+        reply.header('retry-after', '1');
+        return sendProblem(
+          reply,
+          problem(503, 'OVERLOADED', 'The service is at capacity', {
+            detail: `${pending} events are waiting to be committed; retry after 1 s with the same ids`,
+          }),
+        );
+      }
       const body = request.body as Buffer | undefined;
       if (body === undefined || body.length === 0) {
         return sendProblem(reply, await quarantineUnreadable('', 'utf8', 'the body is empty'));

@@ -5,3 +5,4 @@ export * from './processor-runner.js';
 export * from './router-processor.js';
 export * from './report.js';
 export * from './relay-processor.js';
+export * from './group-commit.js';

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openRuntime, resolveConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
+import { Harness, TOKENS, TOKENS_ENV, assertProblem, registered } from './http-helpers.js';
+
+describe('per-token rate limit (WEBINAR_EVENTS_RATE_LIMIT)', () => {
+  it('answers 429 with Retry-After past the rate, per token', async () => {
+    const h = await Harness.start({
+      env: { WEBINAR_EVENTS_TOKENS: TOKENS_ENV, WEBINAR_EVENTS_RATE_LIMIT: '2' },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        statuses.push((await h.get('/v1/events', { token: TOKENS.read })).statusCode);
+      }
+      assert.deepEqual(statuses.slice(0, 2), [200, 200]);
+      const limited = await h.get('/v1/events', { token: TOKENS.read });
+      assertProblem(limited, 429, 'RATE_LIMITED');
+      assert.ok(Number(limited.headers['retry-after']) >= 1);
+      // Another token has its own bucket; health routes are never limited.
+      assert.equal((await h.get('/v1/events', { token: TOKENS.admin })).statusCode, 200);
+      assert.equal((await h.get('/healthz')).statusCode, 200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a rate that is not a positive number is a configuration error', () => {
+    assert.throws(
+      () => resolveConfig({}, { WEBINAR_EVENTS_RATE_LIMIT: 'lots' }),
+      /WEBINAR_EVENTS_RATE_LIMIT/,
+    );
+  });
+});
+
+describe('overload: bounded pending intake', () => {
+  it('answers 503 with Retry-After instead of queueing without bound, and recovers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'we-overload-'));
+    const runtime = await openRuntime(resolveConfig({ db: join(dir, 'o.sqlite') }, {}));
+    const base = runtime.httpContext();
+    const app = await buildApp({ ...base, limits: { ...base.limits, pendingEventsMax: 3 } });
+    try {
+      const batch = (n: number, offset: number) =>
+        Array.from({ length: n }, (_, i) => registered({ lead: `L-${offset + i}`, webinar: 'W-o' }));
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, (_, k) =>
+          app.inject({
+            method: 'POST',
+            url: '/v1/events',
+            payload: JSON.stringify(batch(2, k * 2)),
+            headers: { 'content-type': 'application/json' },
+          }),
+        ),
+      );
+      const overloaded = responses.filter((r) => r.statusCode === 503);
+      assert.ok(overloaded.length > 0, 'some requests were turned away');
+      assert.ok(
+        responses.some((r) => r.statusCode === 200),
+        'some were taken',
+      );
+      for (const r of overloaded) {
+        assert.equal(r.headers['retry-after'], '1');
+        assert.equal(r.json<{ code: string }>().code, 'OVERLOADED');
+      }
+      // Once the load is gone, the same request goes through.
+      const again = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: JSON.stringify(batch(2, 1000)),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(again.statusCode, 200);
+    } finally {
+      await app.close();
+      await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
