@@ -22,6 +22,36 @@ function keysOf(events: readonly LogEvent[]): AttendanceKeys {
 export interface StepResult {
   readonly scanned: number;
   readonly derived: DerivedEvent[];
+  /** Where the derived events landed in the log. */
+  readonly appended?: FreshLog;
+}
+
+/**
+ * Positions `first`..`last` were appended in the current transaction, and `events` are all of them that a
+ * processor cares about: it may take them instead of reading the log back.
+ */
+export interface FreshLog {
+  readonly first: number;
+  readonly last: number;
+  readonly events: readonly LogEvent[];
+}
+
+/** Appends derived events and describes where they landed. */
+export async function appendAsFresh(
+  tx: StoreTx,
+  derived: DerivedEvent[],
+  now: string,
+): Promise<FreshLog | undefined> {
+  if (derived.length === 0) return undefined;
+  const first = await tx.appendDerived(derived, now);
+  const events = derived.map((e, i): LogEvent => ({
+    position: first + i,
+    source: e.source,
+    id: e.id,
+    type: e.type,
+    data: e.data,
+  }));
+  return { first, last: first + derived.length - 1, events };
 }
 
 /**
@@ -32,13 +62,13 @@ export async function classifyPending(
   tx: StoreTx,
   limit: number,
   now: string,
-  fresh?: readonly LogEvent[],
+  fresh?: FreshLog,
 ): Promise<StepResult> {
   const after = await tx.checkpoint(CLASSIFIER);
   // Events appended in this very transaction, right after the checkpoint, need not be read back.
   const { events, last } =
-    fresh !== undefined && fresh.length > 0 && fresh[0]!.position === after + 1
-      ? { events: fresh, last: fresh[fresh.length - 1]!.position }
+    fresh !== undefined && fresh.first === after + 1
+      ? { events: fresh.events, last: fresh.last }
       : await tx.readLog(after, limit, CLIENT_EVENT_TYPES);
   if (last === after) return { scanned: 0, derived: [] };
   const state = await tx.loadAttendance(keysOf(events));
@@ -53,10 +83,10 @@ export async function classifyPending(
   }
   const derived: DerivedEvent[] = [];
   for (const event of events) derived.push(...evolveAttendance(state, event, now));
-  if (derived.length > 0) await tx.appendDerived(derived, now);
+  const appended = await appendAsFresh(tx, derived, now);
   await tx.saveAttendance(state);
   await tx.setCheckpoint(CLASSIFIER, last);
-  return { scanned: last - after, derived };
+  return { scanned: last - after, derived, ...(appended && { appended }) };
 }
 
 /** Runs classifier steps until it has caught up with the log. */

@@ -79,8 +79,15 @@ export async function ingestBatch(
     if (plan.appends.length > 0) await tx.appendClientEvents(plan.appends, at);
     if (plan.rejections.length > 0) await tx.quarantine(plan.rejections, options.origin, at);
     if (options.inlineProcessors && plan.appends.length > 0) {
-      const classified = await classifyPending(tx, PROCESSOR_BATCH, at, plan.appends.map(logEventOf));
-      const routed = await routePending(tx, PROCESSOR_BATCH, at);
+      const first = plan.appends[0]!.position;
+      const clientLast = plan.appends[plan.appends.length - 1]!.position;
+      const fresh = { first, last: clientLast, events: plan.appends.map(logEventOf) };
+      const classified = await classifyPending(tx, PROCESSOR_BATCH, at, fresh);
+      const routed = await routePending(tx, PROCESSOR_BATCH, at, {
+        first,
+        last: classified.appended?.last ?? clientLast,
+        events: classified.appended?.events ?? [],
+      });
       if (classified.derived.length + routed.derived.length > 0) {
         derived = [...classified.derived, ...routed.derived];
       }
