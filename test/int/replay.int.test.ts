@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { DerivedEvent } from '../../src/contract/index.js';
+import {
+  drainClassifier,
+  drainRouter,
+  evaluateAttendance,
+  ingestBatch,
+  judgeText,
+  judgeValue,
+  type Clock,
+} from '../../src/pipeline/index.js';
+import { simulate, simulatedFormsCatalog } from '../../src/simulate/index.js';
+import type { EventStore, FeedEvent } from '../../src/store/port.js';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
+
+const forms = simulatedFormsCatalog();
+
+function ticking(start: number): Clock {
+  let t = start;
+  return () => new Date((t += 1000)).toISOString();
+}
+
+async function wholeLog(store: EventStore): Promise<FeedEvent[]> {
+  const out: FeedEvent[] = [];
+  for (let after = 0; ;) {
+    const page = await store.readEvents(after, 1000);
+    if (page.length === 0) return out;
+    out.push(...page);
+    after = page[page.length - 1]!.position;
+  }
+}
+
+/** Derived events without the classification time, which SPEC §6 lets differ. */
+function derivedShape(log: FeedEvent[]): string[] {
+  return log
+    .filter((e) => String(e.event['source']).startsWith('webinar-events/'))
+    .map((e) => {
+      const { id, source, type, causationid, data } = e.event as unknown as DerivedEvent;
+      const { timestamp: _t, ...rest } = data;
+      return JSON.stringify({ id, source, type, causationid, data: rest });
+    });
+}
+
+/**
+ * SPEC §6: replaying the stored client events and evaluation requests into an empty store yields the same
+ * verdicts and the same derived events (ids and payloads; the classification timestamp may differ).
+ */
+describe('replay into an empty store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'we-replay-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the same verdicts and the same derived events', async () => {
+    const original = new SqliteEventStore(join(dir, 'original.sqlite'));
+    const clockA = ticking(Date.UTC(2026, 10, 27));
+    const stream = [...simulate({ seed: 'replay', webinars: 3, leads: 120, faults: 0.05 })].map(
+      (e) => e.line,
+    );
+    const webinars = new Set<string>();
+    // Ingest in batches with evaluations in between (mid-stream, and at the end), as an operator would.
+    for (let i = 0, round = 0; i < stream.length; i += 97, round++) {
+      const inputs = stream
+        .slice(i, i + 97)
+        .map((line) => (typeof line === 'string' ? judgeText(line) : judgeValue(line)));
+      for (const input of inputs) {
+        if (input.judgement.ok) webinars.add(String(input.judgement.event.data.webinar_id));
+      }
+      await ingestBatch(original, inputs, { forms, origin: 'test', clock: clockA });
+      if (round % 3 === 0) await drainClassifier(original, clockA);
+      if (round % 7 === 6) {
+        for (const webinar of webinars) {
+          await evaluateAttendance(original, { webinarId: webinar, requester: 'test' }, clockA);
+        }
+      }
+    }
+    for (const webinar of webinars)
+      await evaluateAttendance(original, { webinarId: webinar, requester: 'test' }, clockA);
+    await drainClassifier(original, clockA);
+    await drainRouter(original, clockA);
+    const logA = await wholeLog(original);
+    const evaluations = await original.evaluations();
+    assert.ok(evaluations.length > webinars.size, 'evaluations were made mid-stream too');
+
+    // Replay: the stored client events in log order, each evaluation after the events it saw.
+    const replica = new SqliteEventStore(join(dir, 'replica.sqlite'));
+    const clockB = ticking(Date.UTC(2027, 0, 1));
+    const clientA = logA.filter((e) => !String(e.event['source']).startsWith('webinar-events/'));
+    let next = 0;
+    const warningsA: string[] = [];
+    const warningsB: string[] = [];
+    for (const stored of clientA) {
+      while (next < evaluations.length && evaluations[next]!.at_position < stored.position) {
+        const e = evaluations[next++]!;
+        await evaluateAttendance(
+          replica,
+          { webinarId: e.webinar_id, requester: e.requester, id: e.id, requestedAt: e.requested_at },
+          clockB,
+        );
+      }
+      const { position: _p, recordedat: _r, ...event } = stored.event;
+      const [verdict] = await ingestBatch(replica, [judgeValue(event)], {
+        forms,
+        origin: 'replay',
+        clock: clockB,
+      });
+      assert.equal(verdict!.status, 'accepted', JSON.stringify(verdict));
+      warningsA.push(JSON.stringify(stored.warnings ?? []));
+      warningsB.push(JSON.stringify(verdict!.status === 'accepted' ? verdict!.warnings : []));
+    }
+    while (next < evaluations.length) {
+      const e = evaluations[next++]!;
+      await evaluateAttendance(
+        replica,
+        { webinarId: e.webinar_id, requester: e.requester, id: e.id, requestedAt: e.requested_at },
+        clockB,
+      );
+    }
+    await drainClassifier(replica, clockB);
+    await drainRouter(replica, clockB);
+    const logB = await wholeLog(replica);
+
+    assert.deepEqual(warningsB, warningsA, 'same verdicts and warnings');
+    const derivedA = derivedShape(logA);
+    assert.ok(derivedA.length > 0);
+    assert.deepEqual([...derivedShape(logB)].sort(), [...derivedA].sort(), 'same derived events');
+    await original.close();
+    await replica.close();
+  });
+});
