@@ -1,0 +1,178 @@
+/* global atob, TextDecoder */
+// Rejections: the quarantine, newest first, each with its errors and the raw input marked at the error's pointer.
+import { api, query } from './api.js';
+import { h, note, replace, shortTime } from './dom.js';
+import { highlighted } from './pointer.js';
+
+const PAGE = 1000;
+/** Rows rendered at once; "Show more" renders the next ones. */
+const SHOWN = 50;
+
+function rawText(rejection) {
+  if (rejection.raw_encoding !== 'base64') return { text: rejection.raw, note: null };
+  try {
+    const bytes = Uint8Array.from(atob(rejection.raw), (c) => c.charCodeAt(0));
+    return {
+      text: new TextDecoder('utf-8').decode(bytes),
+      note: 'not UTF-8: shown decoded with replacements',
+    };
+  } catch {
+    return { text: rejection.raw, note: 'not UTF-8: shown as base64' };
+  }
+}
+
+export class RejectionsView {
+  constructor(root) {
+    this.root = root;
+    this.rejections = [];
+    this.after = 0;
+    this.shown = SHOWN;
+    this.loading = null;
+    this.codeSelect = h(
+      'select',
+      { id: 'rejections-code', 'aria-label': 'Error code', onchange: () => this.render() },
+      h('option', { value: '', text: 'all codes' }),
+    );
+    this.summary = h('span', { class: 'muted', id: 'rejections-count' });
+    this.list = h('div', { id: 'rejections-list', class: 'cards' });
+    this.more = h(
+      'button',
+      { type: 'button', id: 'rejections-more', onclick: () => this.showMore() },
+      'Show more',
+    );
+    replace(
+      root,
+      h(
+        'div',
+        { class: 'toolbar' },
+        this.codeSelect,
+        h('button', { type: 'button', id: 'rejections-refresh', onclick: () => this.load() }, 'Refresh'),
+        this.summary,
+      ),
+      this.list,
+      this.more,
+    );
+  }
+
+  show() {
+    return this.load();
+  }
+
+  hide() {}
+
+  tokenChanged() {
+    this.rejections = [];
+    this.after = 0;
+  }
+
+  /** Fetches what was quarantined since the last load (the page is oldest first; shown newest first). */
+  load() {
+    this.loading ??= this.fetchNew().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  async fetchNew() {
+    try {
+      for (;;) {
+        const page = await api(`/v1/rejections${query({ after: this.after, limit: PAGE })}`);
+        this.rejections.push(...page.rejections);
+        this.after = page.next;
+        if (page.rejections.length < PAGE) break;
+      }
+      this.render();
+    } catch (error) {
+      replace(this.list, note(error.message, 'error'));
+      this.more.hidden = true;
+    }
+  }
+
+  showMore() {
+    this.shown += SHOWN;
+    this.render();
+  }
+
+  render() {
+    const codes = new Set(this.rejections.flatMap((r) => r.errors.map((e) => e.code)));
+    const chosen = this.codeSelect.value;
+    replace(
+      this.codeSelect,
+      h('option', { value: '', text: 'all codes' }),
+      [...codes].sort().map((code) => h('option', { value: code, text: code })),
+    );
+    this.codeSelect.value = codes.has(chosen) ? chosen : '';
+    const code = this.codeSelect.value;
+    const matching = this.rejections
+      .filter((r) => code === '' || r.errors.some((e) => e.code === code))
+      .reverse();
+    this.summary.textContent = `${matching.length} of ${this.rejections.length} rejected input${
+      this.rejections.length === 1 ? '' : 's'
+    }`;
+    if (matching.length === 0) {
+      replace(
+        this.list,
+        note(this.rejections.length === 0 ? 'The quarantine is empty.' : 'None with this code.'),
+      );
+    } else {
+      replace(
+        this.list,
+        matching.slice(0, this.shown).map((r) => this.card(r, code)),
+      );
+    }
+    this.more.hidden = matching.length <= this.shown;
+  }
+
+  card(rejection, code) {
+    const raw = rawText(rejection);
+    const rawBox = h('div', { class: 'raw-box' });
+    const errorRows = [];
+    const mark = (error, row) => {
+      for (const r of errorRows) r.classList.toggle('selected', r === row);
+      // A body that is not JSON has no pointer into it, but the parser's message often says where it broke.
+      const at = error?.code === 'MALFORMED_JSON' ? /at position (\d+)/.exec(error.message ?? '') : null;
+      const { pre, missing } = highlighted(raw.text, at ? { offset: Number(at[1]) } : error?.path);
+      replace(
+        rawBox,
+        missing
+          ? note(
+              `"${missing.name}" is absent from ${missing.parent === '' ? 'the event' : missing.parent}`,
+              'hint',
+            )
+          : null,
+        raw.note ? note(raw.note, 'hint') : null,
+        pre,
+      );
+    };
+    const errors = rejection.errors.map((error) => {
+      const row = h(
+        'li',
+        { class: 'clickable', title: 'Mark this error in the raw input', onclick: () => mark(error, row) },
+        h('code', { class: 'code err', text: error.code }),
+        ' ',
+        h('code', { class: 'path', text: error.path === '' ? '(the event)' : error.path }),
+        ' ',
+        h('span', { text: error.message }),
+      );
+      errorRows.push(row);
+      return row;
+    });
+    const first = rejection.errors.findIndex((e) => e.code === code);
+    const index = first === -1 ? 0 : first;
+    mark(rejection.errors[index], errorRows[index]);
+    return h(
+      'article',
+      { class: 'card rejection', dataset: { seq: String(rejection.seq) } },
+      h(
+        'header',
+        {},
+        h('span', { class: 'pos', text: `#${rejection.seq}` }),
+        h('span', { class: 'when', text: shortTime(rejection.received_at) }),
+        h('span', { class: 'muted', text: `via ${rejection.origin}` }),
+        h('span', { class: 'mono', text: rejection.id === null ? '(no id)' : `id ${rejection.id}` }),
+      ),
+      h('ul', { class: 'errors' }, errors),
+      rawBox,
+    );
+  }
+}
