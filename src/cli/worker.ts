@@ -39,10 +39,22 @@ export async function workerCommand(args: readonly string[], out: Output): Promi
   const config = resolveConfig(values);
   if (kind === 'relay' && config.nats === undefined)
     throw new UsageError('the relay needs --nats or NATS_URL');
-  const store = await openStore(config);
-  const bus = kind === 'relay' ? await openBus(config) : null;
   const log = (fields: Record<string, unknown>): void =>
     out.stderr(JSON.stringify({ time: new Date().toISOString(), worker: kind, pid: process.pid, ...fields }));
+  // Started before PostgreSQL or NATS answers (a supervisor restart, a compose up): keep trying.
+  const connect = async <T>(what: string, open: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await open();
+      } catch (error) {
+        if (values['once'] || attempt >= 60) throw error;
+        log({ level: 'warn', msg: `cannot reach the ${what}; retrying`, error: (error as Error).message });
+        await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  };
+  const store = await connect('store', () => openStore(config));
+  const bus = kind === 'relay' ? await connect('bus', () => openBus(config)) : null;
 
   let stopping = false;
   const stop = (): void => {

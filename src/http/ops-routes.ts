@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { asyncApiDocument, contractJsonSchema } from '../contract/index.js';
-import { CLASSIFIER, ROUTER } from '../pipeline/index.js';
+import { CLASSIFIER, RELAY, ROUTER } from '../pipeline/index.js';
 import type { HttpContext } from './context.js';
 
 /** Contract documents, health, readiness and metrics. Public: they reveal no event data. */
@@ -40,7 +40,7 @@ export function opsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     try {
       const [head, checkpoints] = await Promise.all([ctx.store.head(), ctx.store.checkpoints()]);
       ctx.metrics.logHead.set(head);
-      for (const processor of [CLASSIFIER, ROUTER]) {
+      for (const processor of [CLASSIFIER, ROUTER, RELAY]) {
         ctx.metrics.processorCheckpoint.set({ processor }, checkpoints[processor] ?? 0);
       }
     } catch {

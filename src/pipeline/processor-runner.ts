@@ -26,6 +26,7 @@ export class InProcessProcessors {
   private running: Promise<void> | null = null;
   private again = false;
   private retry: NodeJS.Timeout | null = null;
+  private readonly poll: NodeJS.Timeout;
   private closed = false;
 
   constructor(
@@ -33,7 +34,11 @@ export class InProcessProcessors {
     private readonly observer: ProcessorObserver = {},
     private readonly set: ProcessorSet = { classifier: true, router: true, bus: null },
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    // Other processes (API instances, ingest runs) may append too: look for their events every second.
+    this.poll = setInterval(() => this.wake(), 1000);
+    this.poll.unref();
+  }
 
   wake(): void {
     if (this.closed) return;
@@ -54,6 +59,7 @@ export class InProcessProcessors {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.poll);
     if (this.retry !== null) clearTimeout(this.retry);
     while (this.running !== null) await this.running;
   }

@@ -1,0 +1,514 @@
+/**
+ * `npm run bench [-- --quick] [-- --normal] [-- --only a,b] [-- --dir DIR]`: the throughput figures of the
+ * service, each measured in the same run as its baseline. One JSON line per figure on stdout; a table on a
+ * terminal. See docs/performance.md.
+ */
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { parseFormsCatalog } from '../src/intake/forms-catalog.js';
+import type { SqliteDurability } from '../src/store/sqlite/sqlite-store.js';
+import { formsCatalogFile, readEvents, simulateFile } from './events.js';
+import { benchHttp } from './http.js';
+import {
+  appendRawPostgres,
+  ingestPostgres,
+  postgresSettings,
+  postgresUnreachable,
+  postgresUrl,
+  redact,
+} from './postgres.js';
+import { Reporter, atLeast, atMost, withTargets, type Row, type Target } from './report.js';
+import { buildEventRows, type EventRow } from './rows.js';
+import { appendRawSqlite, ingestSqlite, runIngest } from './sqlite.js';
+import { benchValidate } from './validate.js';
+import {
+  killAllChildren,
+  note,
+  now,
+  removeDb,
+  removeTempRoot,
+  round,
+  setTempParent,
+  tempPath,
+  tempRoot,
+} from './util.js';
+
+const HELP = `Usage: npm run bench [-- options]        (node dist/bench/main.js [options])
+
+Measures the service and prints one JSON line per figure on stdout (a table too, on a terminal).
+
+Options:
+  --quick          small sizes (under a minute in all)
+  --normal         also bench the weaker durability (--durability normal): *-normal rows
+  --only LIST      comma-separated bench names; their baselines run too
+  --dir DIR        where temp files go (default: the OS temp dir); it should be a real disk, not tmpfs
+  -h, --help       this help
+
+Environment: DATABASE_URL_BENCH (default postgres://postgres@127.0.0.1:5432/test) for the PostgreSQL rows.`;
+
+const SIZES = {
+  default: {
+    ingest: 200_000,
+    million: 1_000_000,
+    httpBatch: 200_000,
+    httpSingle: 50_000,
+    validateSeconds: 2,
+    httpSingleWarmup: 2_000,
+    httpBatchWarmup: 2_000,
+  },
+  quick: {
+    ingest: 20_000,
+    million: 100_000,
+    httpBatch: 20_000,
+    httpSingle: 5_000,
+    validateSeconds: 0.3,
+    httpSingleWarmup: 500,
+    httpBatchWarmup: 2_000,
+  },
+} as const;
+
+const HTTP_BATCH = 500;
+const HTTP_BATCH_POSTERS = 4;
+const HTTP_SINGLE_CONNECTIONS = 64;
+const SEED = 'bench';
+
+const MAIN = [
+  'validate-raw',
+  'validate',
+  'validate-dry-run',
+  'append-raw-sqlite',
+  'ingest-sqlite',
+  'ingest-sqlite-1m',
+  'http-batch',
+  'http-single-ceiling',
+  'http-single',
+  'append-raw-postgres',
+  'ingest-postgres',
+] as const;
+const NORMAL = [
+  'append-raw-sqlite-normal',
+  'ingest-sqlite-normal',
+  'http-batch-normal',
+  'http-single-normal',
+] as const;
+const BASELINE: Record<string, string> = {
+  validate: 'validate-raw',
+  'validate-dry-run': 'validate-raw',
+  'ingest-sqlite': 'append-raw-sqlite',
+  'ingest-sqlite-1m': 'ingest-sqlite',
+  'ingest-sqlite-normal': 'append-raw-sqlite-normal',
+  'ingest-postgres': 'append-raw-postgres',
+};
+
+class UsageError extends Error {}
+
+function selection(only: string | undefined, normal: boolean): Set<string> {
+  const known = new Set<string>([...MAIN, ...NORMAL]);
+  if (only === undefined) return new Set<string>(normal ? [...MAIN, ...NORMAL] : MAIN);
+  const chosen = new Set<string>();
+  const add = (name: string): void => {
+    if (!known.has(name)) throw new UsageError(`unknown bench "${name}"; known: ${[...known].join(', ')}`);
+    chosen.add(name);
+    const baseline = BASELINE[name];
+    if (baseline !== undefined) add(baseline);
+  };
+  for (const name of only
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== ''))
+    add(name);
+  return chosen;
+}
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The filesystem type under `dir` (the longest mount point that contains it), from /proc/mounts. */
+function filesystemOf(dir: string): string | undefined {
+  try {
+    let best: { point: string; type: string } | undefined;
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const [, point, type] = line.split(' ');
+      if (point === undefined || type === undefined) continue;
+      if (
+        (dir === point || dir.startsWith(point.endsWith('/') ? point : `${point}/`)) &&
+        point.length >= (best?.point.length ?? 0)
+      ) {
+        best = { point, type };
+      }
+    }
+    return best?.type;
+  } catch {
+    return undefined;
+  }
+}
+
+function machine(mode: string, sizes: object): Row {
+  const cpus = os.cpus();
+  let sqlite: string | undefined;
+  try {
+    const db = new Database(':memory:');
+    sqlite = db.prepare('SELECT sqlite_version()').pluck().get() as string;
+    db.close();
+  } catch {
+    sqlite = undefined;
+  }
+  const status = git(['status', '--porcelain', '--', 'src']);
+  return {
+    bench: 'machine',
+    cpus: cpus.length,
+    cpu_model: cpus[0]?.model.trim() ?? 'unknown',
+    total_memory_gb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    loadavg_1m: round(os.loadavg()[0] ?? 0, 2),
+    sqlite,
+    temp_dir: tempRoot(),
+    temp_fs: filesystemOf(tempRoot()) ?? null,
+    git_commit: git(['rev-parse', '--short', 'HEAD']) ?? null,
+    src_uncommitted_changes: status === undefined ? null : status !== '',
+    mode,
+    sizes,
+    started_at: new Date().toISOString(),
+  };
+}
+
+/** vs_baseline (events/s over the baseline's) and the targets. */
+function judge(row: Row, reporter: Reporter): Row {
+  const rate = row['events_per_s'] as number | undefined;
+  const baselineName = BASELINE[row.bench];
+  const baseline = baselineName === undefined ? undefined : reporter.find(baselineName);
+  const baseRate = baseline?.['events_per_s'] as number | undefined;
+  const ratio =
+    rate !== undefined && baseRate !== undefined && baseRate > 0 ? round(rate / baseRate, 3) : undefined;
+  const out: Row = { ...row };
+  // A clean stream: every event should be accepted; anything else makes the figure suspect.
+  if (typeof row['accepted'] === 'number' && row['accepted'] !== row['events']) {
+    out['problem'] = `${String(row['accepted'])} of ${String(row['events'])} events accepted`;
+  }
+  if (typeof row['errors'] === 'number' && row['errors'] > 0) {
+    out['problem'] = `${String(row['errors'])} requests failed: ${String(row['first_problem'])}`;
+  }
+  if (baselineName !== undefined) {
+    out['baseline'] = baselineName;
+    out['vs_baseline'] = ratio ?? null;
+  }
+  if (row.bench.startsWith('http-single') && row.bench !== 'http-single-ceiling') {
+    const ceiling = reporter.find('http-single-ceiling')?.['requests_per_s'] as number | undefined;
+    const requests = row['requests_per_s'] as number | undefined;
+    if (ceiling !== undefined && requests !== undefined)
+      out['vs_client_ceiling'] = round(requests / ceiling, 3);
+  }
+  const targets: Target[] = [];
+  switch (row.bench) {
+    case 'validate':
+      targets.push(atLeast('0.8 x validate-raw', ratio, 0.8));
+      break;
+    case 'ingest-sqlite':
+      targets.push(atLeast('100000 events/s', rate, 100_000));
+      targets.push(atLeast('0.5 x append-raw-sqlite', ratio, 0.5));
+      break;
+    case 'ingest-sqlite-1m':
+      targets.push(atLeast('0.8 x ingest-sqlite', ratio, 0.8));
+      targets.push(atMost('300 MB peak RSS', row['peak_rss_mb'] as number | undefined, 300));
+      break;
+    case 'http-batch':
+      targets.push(atLeast('50000 events/s', rate, 50_000));
+      break;
+    case 'http-single':
+      targets.push(atLeast('10000 requests/s', row['requests_per_s'] as number | undefined, 10_000));
+      targets.push(atMost('25 ms p99', row['p99_ms'] as number | undefined, 25));
+      break;
+    case 'ingest-postgres':
+      targets.push(atLeast('30000 events/s', rate, 30_000));
+      targets.push(atLeast('0.5 x append-raw-postgres', ratio, 0.5));
+      break;
+  }
+  return withTargets(out, targets);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      normal: { type: 'boolean' },
+      only: { type: 'string' },
+      dir: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const mode = values.quick ? 'quick' : 'default';
+  const size = SIZES[mode];
+  const selected = selection(values.only, values.normal === true);
+  const wants = (...names: string[]): boolean => names.some((n) => selected.has(n));
+  if (values.dir !== undefined) setTempParent(values.dir);
+
+  const reporter = new Reporter();
+  const began = now();
+  reporter.emit(machine(mode, size));
+
+  /** Runs one figure; a failure becomes an `error` row and the run goes on. */
+  const step = async (name: string, work: () => Promise<Row>): Promise<void> => {
+    if (!selected.has(name)) return;
+    note(`${name}…`);
+    try {
+      reporter.emit(judge(await work(), reporter));
+    } catch (error) {
+      reporter.emit({ bench: name, error: (error as Error).message || String(error) });
+    }
+  };
+  const skip = (names: readonly string[], reason: string): void => {
+    for (const name of names) if (selected.has(name)) reporter.emit({ bench: name, skipped: true, reason });
+  };
+
+  const forms = tempPath('forms.json');
+  await formsCatalogFile(forms);
+  const catalog = parseFormsCatalog(JSON.parse(readFileSync(forms, 'utf8')), forms);
+  const mainFile = tempPath(`events-${size.ingest}.ndjson`);
+  if (
+    wants(...MAIN.filter((n) => !n.startsWith('http-') && n !== 'ingest-sqlite-1m'), ...NORMAL.slice(0, 2))
+  ) {
+    note(`simulating ${size.ingest.toLocaleString('en')} events…`);
+    await simulateFile(mainFile, size.ingest, SEED);
+  }
+
+  // The events parsed once, and the rows of the raw-append baselines, built before any timing.
+  let events: Record<string, unknown>[] | null = null;
+  let rows: EventRow[] | null = null;
+  const parsedEvents = async (): Promise<Record<string, unknown>[]> =>
+    (events ??= await readEvents(mainFile));
+  const eventRows = async (): Promise<EventRow[]> => (rows ??= buildEventRows(await parsedEvents(), catalog));
+
+  // --- validation ---------------------------------------------------------------------------------------------
+  if (wants('validate-raw', 'validate', 'validate-dry-run')) {
+    note('validate-raw, validate, validate-dry-run…');
+    try {
+      const { raw, validate, dryRun } = await benchValidate(await parsedEvents(), {
+        minSeconds: size.validateSeconds,
+        maxPasses: 500,
+        forms: catalog,
+        dryRun: selected.has('validate-dry-run'),
+      });
+      for (const row of [raw, validate, dryRun]) {
+        if (row !== null && selected.has(row.bench)) reporter.emit(judge(row, reporter));
+      }
+    } catch (error) {
+      for (const name of ['validate-raw', 'validate', 'validate-dry-run']) {
+        if (selected.has(name)) reporter.emit({ bench: name, error: (error as Error).message });
+      }
+    }
+  }
+
+  // --- SQLite -------------------------------------------------------------------------------------------------
+  const sqliteDurabilities: Array<[SqliteDurability, string]> = [
+    ['full', ''],
+    ['normal', '-normal'],
+  ];
+  let startupSeconds: number | undefined;
+  for (const [durability, suffix] of sqliteDurabilities) {
+    await step(`append-raw-sqlite${suffix}`, async () => {
+      const db = tempPath(`append-raw${suffix}.sqlite`);
+      try {
+        return await appendRawSqlite(`append-raw-sqlite${suffix}`, await eventRows(), db, durability);
+      } finally {
+        removeDb(db);
+      }
+    });
+    await step(`ingest-sqlite${suffix}`, async () => {
+      if (startupSeconds === undefined) {
+        // What `ingest` costs before its first line: node, the modules, opening and migrating the store.
+        const empty = tempPath('empty.ndjson');
+        const db = tempPath('startup.sqlite');
+        writeFileSync(empty, '');
+        try {
+          startupSeconds = (await runIngest(empty, ['--db', db, '--forms', forms], 60_000)).seconds;
+        } finally {
+          removeDb(db);
+        }
+      }
+      const db = tempPath(`ingest${suffix}.sqlite`);
+      try {
+        return await ingestSqlite(`ingest-sqlite${suffix}`, mainFile, size.ingest, {
+          db,
+          forms,
+          durability,
+          timeoutMs: 60_000 + size.ingest,
+          startupSeconds,
+        });
+      } finally {
+        removeDb(db);
+      }
+    });
+  }
+
+  // --- SQLite, 1M ---------------------------------------------------------------------------------------------
+  await step('ingest-sqlite-1m', async () => {
+    const file = tempPath(`events-${size.million}.ndjson`);
+    const db = tempPath('ingest-1m.sqlite');
+    try {
+      note(`simulating ${size.million.toLocaleString('en')} events…`);
+      await simulateFile(file, size.million, SEED);
+      note('ingest-sqlite-1m…');
+      return await ingestSqlite('ingest-sqlite-1m', file, size.million, {
+        db,
+        forms,
+        durability: 'full',
+        timeoutMs: 60_000 + size.million,
+        startupSeconds,
+      });
+    } finally {
+      removeDb(db);
+      rmSync(file, { force: true });
+    }
+  });
+
+  // --- HTTP ---------------------------------------------------------------------------------------------------
+  if (wants('http-batch', 'http-single', 'http-single-ceiling', 'http-batch-normal', 'http-single-normal')) {
+    const httpEvents = Math.max(
+      size.httpBatch + size.httpBatchWarmup,
+      size.httpSingle + size.httpSingleWarmup,
+    );
+    const httpFile = tempPath(`http-${httpEvents}.ndjson`);
+    note(`simulating ${httpEvents.toLocaleString('en')} events for HTTP…`);
+    await simulateFile(httpFile, httpEvents, `${SEED}-http`);
+    // The load client against a server that answers at once: what the client and loopback allow here.
+    await step('http-single-ceiling', () =>
+      benchHttp('http-single-ceiling', {
+        file: httpFile,
+        forms,
+        db: '',
+        durability: 'full',
+        mode: 'single',
+        events: size.httpSingle,
+        warmup: size.httpSingleWarmup,
+        concurrency: HTTP_SINGLE_CONNECTIONS,
+        batch: 1,
+        timeoutMs: 60_000 + size.httpSingle * 5,
+        stub: true,
+      }),
+    );
+    for (const [durability, suffix] of sqliteDurabilities) {
+      await step(`http-batch${suffix}`, async () => {
+        const db = tempPath(`http-batch${suffix}.sqlite`);
+        try {
+          return await benchHttp(`http-batch${suffix}`, {
+            file: httpFile,
+            forms,
+            db,
+            durability,
+            mode: 'batch',
+            events: size.httpBatch,
+            warmup: size.httpBatchWarmup,
+            concurrency: HTTP_BATCH_POSTERS,
+            batch: HTTP_BATCH,
+            timeoutMs: 60_000 + size.httpBatch,
+          });
+        } finally {
+          removeDb(db);
+        }
+      });
+      await step(`http-single${suffix}`, async () => {
+        const db = tempPath(`http-single${suffix}.sqlite`);
+        try {
+          return await benchHttp(`http-single${suffix}`, {
+            file: httpFile,
+            forms,
+            db,
+            durability,
+            mode: 'single',
+            events: size.httpSingle,
+            warmup: size.httpSingleWarmup,
+            concurrency: HTTP_SINGLE_CONNECTIONS,
+            batch: 1,
+            timeoutMs: 60_000 + size.httpSingle * 5,
+          });
+        } finally {
+          removeDb(db);
+        }
+      });
+    }
+    rmSync(httpFile, { force: true });
+  }
+
+  // --- PostgreSQL ---------------------------------------------------------------------------------------------
+  if (wants('append-raw-postgres', 'ingest-postgres')) {
+    const url = postgresUrl();
+    const unreachable = await postgresUnreachable(url);
+    if (unreachable !== null) {
+      skip(
+        ['append-raw-postgres', 'ingest-postgres'],
+        `PostgreSQL is not reachable at ${redact(url)}: ${unreachable}`,
+      );
+    } else {
+      const settings = await postgresSettings(url);
+      await step('append-raw-postgres', async () => appendRawPostgres(await eventRows(), url, settings));
+      rows = null;
+      events = null;
+      await step('ingest-postgres', () =>
+        ingestPostgres(mainFile, size.ingest, url, settings, { forms, timeoutMs: 60_000 + size.ingest * 2 }),
+      );
+    }
+  }
+
+  // --- summary ------------------------------------------------------------------------------------------------
+  const judged = reporter.rows.filter((r) => typeof r['met'] === 'boolean' || r['met'] === null);
+  const failed = reporter.rows.filter((r) => r['error'] !== undefined).map((r) => r.bench);
+  reporter.emit({
+    bench: 'summary',
+    seconds: round((now() - began) / 1000, 1),
+    targets_met: judged.filter((r) => r['met'] === true).map((r) => r.bench),
+    targets_missed: judged.filter((r) => r['met'] === false).map((r) => r.bench),
+    ...(judged.some((r) => r['met'] === null)
+      ? { targets_unjudged: judged.filter((r) => r['met'] === null).map((r) => r.bench) }
+      : {}),
+    skipped: reporter.rows.filter((r) => r['skipped'] === true).map((r) => r.bench),
+    failed,
+    loadavg_1m: round(os.loadavg()[0] ?? 0, 2),
+  });
+  reporter.printTable();
+  return failed.length > 0 ? 1 : 0;
+}
+
+const cleanUp = (): void => {
+  killAllChildren();
+  removeTempRoot();
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping\n`);
+    cleanUp();
+    process.exit(130);
+  });
+}
+
+main()
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error: unknown) => {
+    if (
+      error instanceof UsageError ||
+      String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')
+    ) {
+      process.stderr.write(`bench: ${(error as Error).message} (see --help)\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  })
+  .finally(cleanUp);

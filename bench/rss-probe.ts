@@ -1,0 +1,17 @@
+/**
+ * Preloaded into a measured child (`node --import dist/bench/rss-probe.js …`): when the process exits, writes its
+ * peak resident set size (getrusage ru_maxrss, in KiB) to the file named by BENCH_RSS_FILE. It changes nothing
+ * else in the child.
+ */
+import { writeFileSync } from 'node:fs';
+
+const file = process.env['BENCH_RSS_FILE'];
+if (file !== undefined && file !== '') {
+  process.on('exit', () => {
+    try {
+      writeFileSync(file, `${process.resourceUsage().maxRSS}\n`);
+    } catch {
+      // the bench reports the RSS as unknown
+    }
+  });
+}
