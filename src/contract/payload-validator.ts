@@ -4,7 +4,7 @@ import { PAYLOAD_SCHEMAS, type EventType } from './events.js';
 import { FORM_PAYLOAD_MAX_BYTES, FORM_PAYLOAD_MAX_DEPTH, TEXT_MAX, TEXT_PATTERN } from './fields.js';
 import { escapeToken } from './json-pointer.js';
 import { isRfc3339Instant } from './rfc3339.js';
-import { jsonDepthExceeds, utf8Length } from './utf8.js';
+import { utf8Length } from './utf8.js';
 
 /**
  * Compiled validators for every payload of the contract. Ajv (JSON Schema 2020-12) rather than TypeBox's own
@@ -45,12 +45,45 @@ function explainingValidators(): Validators {
   return (explaining ??= compileAll(createAjv(true)));
 }
 
+/**
+ * One walk over a form payload: false when it nests deeper than the limit; otherwise an upper bound of its
+ * serialized size (every UTF-16 unit escaped as \uXXXX at worst), so the exact size is computed only near the
+ * limit.
+ */
+function walkFormPayload(payload: object): { tooDeep: boolean; maxBytes: number } {
+  let maxBytes = 0;
+  const stack: Array<[unknown, number]> = [[payload, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node === 'string') maxBytes += 2 + 6 * node.length;
+    else if (node === null || typeof node !== 'object') maxBytes += 25;
+    else {
+      if (depth > FORM_PAYLOAD_MAX_DEPTH) return { tooDeep: true, maxBytes };
+      maxBytes += 2;
+      if (Array.isArray(node)) {
+        for (const child of node) {
+          maxBytes += 1;
+          stack.push([child, depth + 1]);
+        }
+      } else {
+        for (const key in node) {
+          if (!Object.prototype.hasOwnProperty.call(node, key)) continue;
+          maxBytes += 4 + 6 * key.length;
+          stack.push([(node as Record<string, unknown>)[key], depth + 1]);
+        }
+      }
+    }
+  }
+  return { tooDeep: false, maxBytes };
+}
+
 /** Rules the JSON Schema cannot state: the size and depth of `form_payload`. */
 function formPayloadIssues(data: Record<string, unknown>, base: string): Issue[] {
   const payload = data['form_payload'];
   if (payload === null || typeof payload !== 'object') return [];
   const path = `${base}/form_payload`;
-  if (jsonDepthExceeds(payload, FORM_PAYLOAD_MAX_DEPTH)) {
+  const walk = walkFormPayload(payload);
+  if (walk.tooDeep) {
     return [
       {
         code: 'INVALID_FIELD',
@@ -59,6 +92,7 @@ function formPayloadIssues(data: Record<string, unknown>, base: string): Issue[]
       },
     ];
   }
+  if (walk.maxBytes <= FORM_PAYLOAD_MAX_BYTES) return [];
   const bytes = utf8Length(JSON.stringify(payload));
   if (bytes > FORM_PAYLOAD_MAX_BYTES) {
     return [
@@ -71,6 +105,8 @@ function formPayloadIssues(data: Record<string, unknown>, base: string): Issue[]
   }
   return [];
 }
+
+const NO_ISSUES = Object.freeze([]) as unknown as Issue[];
 
 function describe(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
@@ -135,7 +171,7 @@ function toIssues(errors: readonly ErrorObject[], data: Record<string, unknown>,
  */
 export function payloadIssues(type: EventType, data: Record<string, unknown>, base = '/data'): Issue[] {
   if (compiledPayloadValidators()[type](data)) {
-    return type === 'client_webinar_form_submitted' ? formPayloadIssues(data, base) : [];
+    return type === 'client_webinar_form_submitted' ? formPayloadIssues(data, base) : NO_ISSUES;
   }
   const validate = explainingValidators()[type];
   validate(data);

@@ -10,6 +10,7 @@ import {
   type Payloads,
 } from '../contract/index.js';
 import { codePointLength } from '../contract/utf8.js';
+import { isCleanText, isPlainlyValidEvent } from './envelope-fast-path.js';
 
 /** Limits of the CloudEvents envelope (SPEC §2, and the decisions written in docs/envelope.md). */
 export const ENVELOPE_LIMITS = {
@@ -35,7 +36,6 @@ const CONTEXT_ATTRIBUTES: ReadonlySet<string> = new Set([
   'subject',
 ]);
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
-const TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
 const URI_WITH_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s\p{Cc}\p{Cs}]*$/u;
 const CLIENT_TYPES: ReadonlySet<string> = new Set(CLIENT_EVENT_TYPES);
 const SERVICE_TYPES: ReadonlySet<string> = new Set(SERVICE_EVENT_TYPES);
@@ -75,7 +75,7 @@ function textProblem(value: unknown, max: number): string | undefined {
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'must not be empty';
   if (value.length > max && codePointLength(value) > max) return `must be at most ${max} characters`;
-  if (!TEXT.test(value)) return 'must not contain control characters or unpaired surrogates';
+  if (!isCleanText(value, max)) return 'must not contain control characters or unpaired surrogates';
   return undefined;
 }
 
@@ -103,6 +103,18 @@ export function judgeEvent(input: unknown): Judgement {
         { code: 'INVALID_ENVELOPE', path: '', message: 'an event must be a JSON object (a CloudEvent)' },
       ],
     };
+  }
+  if (isPlainlyValidEvent(input)) {
+    const sessionid = input['sessionid'];
+    const event = {
+      type: input['type'],
+      id: input['id'],
+      source: input['source'],
+      sessionid: typeof sessionid === 'string' ? sessionid : undefined,
+      data: input['data'],
+      envelope: input,
+    } as AnyClientEvent;
+    return { ok: true, event };
   }
   const errors: Issue[] = [];
   const envelope = (code: 'INVALID_ENVELOPE', attribute: string, message: string): void => {
