@@ -171,7 +171,9 @@ export async function openRuntime(
     });
     metrics.countVerdicts(verdicts);
     if (verdicts.some((v) => v.status === 'accepted')) {
-      processors?.wake();
+      // Inline processing already classified and routed this batch; the others still need waking, and so
+      // does the relay when there is a bus.
+      if (!inlineProcessors || bus !== null) processors?.wake();
       logNotifier.notify();
     }
     return verdicts;
