@@ -32,8 +32,44 @@ const EVENT_MEDIA_TYPES = [
   'application/cloudevents-batch+json',
 ];
 
+/** How long a client may take; each one closes the connection of a slow or stalled client (slowloris). */
+export interface HttpTimeouts {
+  /** The whole request, headers and body, must arrive within this (408 and close beyond). */
+  readonly requestMs: number;
+  /** The request headers must arrive within this (408 and close beyond). */
+  readonly headersMs: number;
+  /** A connection with no traffic at all for this long is closed. */
+  readonly idleMs: number;
+  /** An idle keep-alive connection between two requests is closed after this. */
+  readonly keepAliveMs: number;
+  /** How often the request and headers timeouts are checked (Node's connectionsCheckingInterval). */
+  readonly checkEveryMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  requestMs: 30_000,
+  headersMs: 15_000,
+  idleMs: 60_000,
+  keepAliveMs: 75_000,
+  checkEveryMs: 1_000,
+};
+
 export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
+  readonly timeouts?: Partial<HttpTimeouts>;
+}
+
+/**
+ * Errors that mean the store cannot be reached right now (PostgreSQL restarting, a connection lost, SQLite
+ * busy): the request was not committed and a retry will do, so they answer 503 rather than 500.
+ */
+function isStoreUnavailable(error: unknown): boolean {
+  const code = String((error as { code?: unknown }).code ?? '');
+  const message = error instanceof Error ? error.message : '';
+  return (
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53300|SQLITE_BUSY)$/.test(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message)
+  );
 }
 
 function bearer(header: string | undefined): string | undefined {
@@ -44,13 +80,33 @@ function bearer(header: string | undefined): string | undefined {
 
 /** The HTTP API of SPEC §7 as a Fastify instance; it opens no port (the caller listens or injects). */
 export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: ctx.limits.bodyBytes,
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
-    keepAliveTimeout: 75_000,
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      requestTimeout: timeouts.requestMs,
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: timeouts.checkEveryMs,
+    },
     return503OnClosing: true,
+    // Ids in paths may be 256 code points (SPEC §2): the router's default limit of 100 characters would answer 414
+    // for a valid id; the routes' schemas bound them instead.
+    routerOptions: { maxParamLength: 1024 },
+    // The router's own errors (a path that is not valid percent-encoded UTF-8, a parameter over the limit) are
+    // problem+json like every other error.
+    frameworkErrors: (error, _request, reply) =>
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? sendProblem(reply, problem(414, 'URI_TOO_LONG', 'A path parameter is too long'))
+        : sendProblem(
+            reply,
+            problem(400, 'BAD_URL', 'The URL is not valid', {
+              detail: 'a path segment is not valid percent-encoded UTF-8',
+            }),
+          ),
     logController: new LogController({ disableRequestLogging: true }),
   });
 
@@ -106,6 +162,23 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     });
   }
 
+  // The validator coerces "1e309" or "Infinity" in a query string to Infinity and lets it through an integer
+  // schema; no number of this API may be infinite (the store would fail on it).
+  app.addHook('preHandler', async (request, reply) => {
+    const query = request.query;
+    if (query === null || typeof query !== 'object') return;
+    for (const [name, value] of Object.entries(query)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        return sendProblem(
+          reply,
+          problem(400, 'INVALID_REQUEST', 'The request is invalid', {
+            detail: `querystring/${name} must be a finite number`,
+          }),
+        );
+      }
+    }
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     ctx.metrics.requestDuration.observe(
       {
@@ -140,6 +213,16 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       return sendProblem(
         reply,
         problem(400, 'INVALID_REQUEST', 'The request is invalid', { detail: error.message }),
+      );
+    }
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ err: error }, 'store unavailable');
+      reply.header('retry-after', '1');
+      return sendProblem(
+        reply,
+        problem(503, 'STORE_UNAVAILABLE', 'The store is not reachable', {
+          detail: 'nothing was committed; retry after 1 s with the same ids',
+        }),
       );
     }
     const status =

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CONTRACT_CODES, EVENT_TYPES } from '../contract/index.js';
 import type { JudgedInput, Verdict } from '../intake/index.js';
 import { judgeValue } from '../pipeline/index.js';
@@ -16,6 +16,18 @@ function rejectionStatus(verdict: Extract<Verdict, { status: 'rejected' }>): num
 export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const ingest = (inputs: JudgedInput[]): Promise<Verdict[]> => ctx.ingest(inputs, 'http');
 
+  const refuseWhenOverloaded = (reply: FastifyReply): FastifyReply | undefined => {
+    const pending = ctx.pendingEvents();
+    if (pending < ctx.limits.pendingEventsMax) return undefined;
+    reply.header('retry-after', '1');
+    return sendProblem(
+      reply,
+      problem(503, 'OVERLOADED', 'The service is at capacity', {
+        detail: `${pending} events are waiting to be committed; retry after 1 s with the same ids`,
+      }),
+    );
+  };
+
   const quarantineUnreadable = async (raw: string, encoding: 'utf8' | 'base64', message: string) => {
     const errors = [{ code: 'MALFORMED_JSON' as const, path: '', message }];
     await ingest([{ raw, rawEncoding: encoding, judgement: { ok: false, id: null, errors } }]);
@@ -26,24 +38,17 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     '/v1/events',
     {
       config: { scope: 'ingest' },
+      // Back-pressure before the body is read: events waiting for their commit are bounded, so an overload
+      // answers 503 instead of growing memory without bound.
+      onRequest: async (_request, reply) => refuseWhenOverloaded(reply),
       schema: {
         summary: 'Submit one event (CloudEvents structured JSON) or a batch (JSON array)',
         response: { 200: { anyOf: [verdictSchema, batchResultSchema] }, 202: verdictSchema },
       },
     },
     async (request, reply) => {
-      // Back-pressure: events waiting for their commit are bounded, so an overload answers 503 instead of
-      // growing memory without bound.
-      const pending = ctx.pendingEvents();
-      if (pending >= ctx.limits.pendingEventsMax) {
-        reply.header('retry-after', '1');
-        return sendProblem(
-          reply,
-          problem(503, 'OVERLOADED', 'The service is at capacity', {
-            detail: `${pending} events are waiting to be committed; retry after 1 s with the same ids`,
-          }),
-        );
-      }
+      // Checked again once the body is in: requests read at the same time all passed the first check.
+      if (refuseWhenOverloaded(reply) !== undefined) return reply;
       const body = request.body as Buffer | undefined;
       if (body === undefined || body.length === 0) {
         return sendProblem(reply, await quarantineUnreadable('', 'utf8', 'the body is empty'));

@@ -49,7 +49,49 @@ export function judgeText(text: string): JudgedInput {
 
 /** Judges one already-parsed value (an element of a batch); its raw form is its JSON text. */
 export function judgeValue(value: unknown, raw?: string): JudgedInput {
-  return { raw: raw ?? JSON.stringify(value) ?? 'null', rawEncoding: 'utf8', judgement: judgeEvent(value) };
+  return { raw: raw ?? jsonText(value), rawEncoding: 'utf8', judgement: judgeEvent(value) };
+}
+
+/**
+ * JSON.stringify of a parsed value, also when it is nested deeper than JSON.stringify's recursion allows (JSON.parse
+ * takes any depth, so a batch element can be; it is rejected, and its raw text still goes to the quarantine).
+ */
+export function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+  }
+  const out: string[] = [];
+  // An explicit stack of values to write and literal text, instead of recursion.
+  const stack: Array<{ value: unknown } | string> = [{ value }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const v = item.value;
+    if (v === null || typeof v !== 'object') {
+      out.push(JSON.stringify(v) ?? 'null');
+    } else if (Array.isArray(v)) {
+      out.push('[');
+      stack.push(']');
+      for (let i = v.length - 1; i >= 0; i--) {
+        stack.push({ value: v[i] });
+        if (i > 0) stack.push(',');
+      }
+    } else {
+      out.push('{');
+      stack.push('}');
+      const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        stack.push({ value: entries[i]![1] });
+        stack.push(`${i > 0 ? ',' : ''}${JSON.stringify(entries[i]![0])}:`);
+      }
+    }
+  }
+  return out.join('');
 }
 
 /** An input that could not be read at all (not UTF-8, too large): rejected before judging, kept raw. */

@@ -81,3 +81,33 @@ describe('overload: bounded pending intake', () => {
     }
   });
 });
+
+describe('store unavailable', () => {
+  it('answers 503 STORE_UNAVAILABLE with Retry-After when the store cannot be reached, not 500', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'we-unavailable-'));
+    const runtime = await openRuntime(resolveConfig({ db: join(dir, 'u.sqlite') }, {}));
+    const base = runtime.httpContext();
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const app = await buildApp({
+      ...base,
+      ingest: async () => {
+        throw refused;
+      },
+    });
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: JSON.stringify(registered({ lead: 'L-u', webinar: 'W-u' })),
+        headers: { 'content-type': 'application/json' },
+      });
+      assertProblem(response, 503, 'STORE_UNAVAILABLE');
+      assert.equal(response.headers['retry-after'], '1');
+      assert.ok(!response.body.includes('5432'), 'no internals in the body');
+    } finally {
+      await app.close();
+      await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
