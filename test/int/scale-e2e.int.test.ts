@@ -253,7 +253,10 @@ function normalizer(log: readonly Json[]): (value: unknown) => unknown {
     const isDerived = typeof obj['source'] === 'string' && derived(obj);
     for (const [k, v] of Object.entries(obj)) {
       if (k === 'position' && typeof v === 'number') out[k] = keyAt.get(v) ?? `unknown position ${v}`;
-      else if (k === 'recordedat' || k === 'received_at' || k === 'classified_at') out[k] = typeof v;
+      // A feed page's `next` is a position too; derived events may interleave differently between runtimes.
+      else if (k === 'next' && typeof v === 'number' && Array.isArray(obj['events'])) {
+        out[k] = keyAt.get(v) ?? `unknown position ${v}`;
+      } else if (k === 'recordedat' || k === 'received_at' || k === 'classified_at') out[k] = typeof v;
       else if (k === 'timestamp' && parent === 'classified') out[k] = typeof v;
       else if (isDerived && k === 'time') out[k] = typeof v;
       else if (isDerived && k === 'data') {
