@@ -9,6 +9,7 @@ import {
   type PlannedAppend,
   type PlannedRejection,
 } from '../../intake/index.js';
+import { logEventFromRow } from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
 import { LOCK, type LockName } from './locks.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
@@ -246,15 +247,7 @@ export class PostgresTx implements StoreTx {
     for (const row of rows) {
       last = row.position;
       if (!wanted.has(row.type)) continue;
-      const envelope = JSON.parse(row.envelope) as { data: Record<string, unknown>; sessionid?: unknown };
-      out.push({
-        position: row.position,
-        source: row.source,
-        id: row.id,
-        type: row.type,
-        data: envelope.data,
-        sessionid: typeof envelope.sessionid === 'string' ? envelope.sessionid : undefined,
-      });
+      out.push(logEventFromRow(row));
     }
     return { events: out, last };
   }

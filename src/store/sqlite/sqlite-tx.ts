@@ -10,6 +10,7 @@ import {
   type PlannedAppend,
   type PlannedRejection,
 } from '../../intake/index.js';
+import { logEventFromRow } from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
 
@@ -240,15 +241,7 @@ export class SqliteTx implements StoreTx {
     for (const row of rows) {
       last = row.position;
       if (row.envelope === null) continue;
-      const envelope = JSON.parse(row.envelope) as { data: Record<string, unknown>; sessionid?: unknown };
-      out.push({
-        position: row.position,
-        source: row.source,
-        id: row.id,
-        type: row.type,
-        data: envelope.data,
-        sessionid: typeof envelope.sessionid === 'string' ? envelope.sessionid : undefined,
-      });
+      out.push(logEventFromRow({ ...row, envelope: row.envelope }));
     }
     return { events: out, last };
   }
