@@ -7,3 +7,4 @@ export * from './rfc3339.js';
 export * from './log.js';
 export * from './asyncapi.js';
 export * from './json-schema.js';
+export * from './cloudevents.js';

@@ -6,6 +6,7 @@ import {
   SERVICE_EVENT_TYPES,
   type EventType,
 } from './events.js';
+import { CONTEXT_ATTRIBUTES, RESERVED_EXTENSIONS, SERVICE_SOURCE_PREFIX } from './cloudevents.js';
 import { TEXT_PATTERN } from './fields.js';
 
 export const SCHEMA_BASE = 'https://webinar-events.dev/schema';
@@ -24,18 +25,6 @@ const text = (maxLength: number, description: string): Record<string, unknown> =
   description,
 });
 
-const CORE_ATTRIBUTES = [
-  'specversion',
-  'id',
-  'source',
-  'type',
-  'data',
-  'time',
-  'datacontenttype',
-  'dataschema',
-  'subject',
-];
-
 /** The JSON Schema (2020-12) of one event as a structured-mode CloudEvent, `data` being its contract payload. */
 export function eventJsonSchema(type: EventType): Record<string, unknown> {
   const description = EVENT_DESCRIPTIONS[type];
@@ -44,13 +33,17 @@ export function eventJsonSchema(type: EventType): Record<string, unknown> {
     specversion: { const: '1.0' },
     id: text(128, 'Identifier of the event; unique per source. Retries reuse it.'),
     source: service
-      ? { type: 'string', pattern: '^webinar-events/', description: 'The service component that emitted it.' }
+      ? {
+          type: 'string',
+          pattern: `^${SERVICE_SOURCE_PREFIX}`,
+          description: 'The service component that emitted it.',
+        }
       : {
           ...text(
             256,
             'The emitting component (URI-reference). Sources starting with `webinar-events/` are reserved.',
           ),
-          not: { pattern: '^webinar-events/' },
+          not: { pattern: `^${SERVICE_SOURCE_PREFIX}` },
         },
     type: { const: type },
     time: { type: 'string', format: 'date-time' },
@@ -77,9 +70,9 @@ export function eventJsonSchema(type: EventType): Record<string, unknown> {
     required: ['specversion', 'id', 'source', 'type', 'data'],
     properties,
     propertyNames: {
-      anyOf: [{ enum: [...CORE_ATTRIBUTES, ...Object.keys(properties)] }, { pattern: '^[a-z0-9]{1,20}$' }],
+      anyOf: [{ enum: [...CONTEXT_ATTRIBUTES, ...Object.keys(properties)] }, { pattern: '^[a-z0-9]{1,20}$' }],
       // Only clients are barred from the reserved extensions; an empty `enum` would not compile in Ajv.
-      ...(service ? {} : { not: { enum: ['position', 'causationid', 'recordedat'] } }),
+      ...(service ? {} : { not: { enum: [...RESERVED_EXTENSIONS] } }),
     },
     additionalProperties: {
       description: 'CloudEvents extension attributes, kept and returned verbatim.',

@@ -1,5 +1,8 @@
 import {
   CLIENT_EVENT_TYPES,
+  CONTEXT_ATTRIBUTES,
+  RESERVED_EXTENSIONS,
+  SERVICE_SOURCE_PREFIX,
   SERVICE_EVENT_TYPES,
   TEXT_MAX,
   escapeToken,
@@ -21,20 +24,8 @@ export const ENVELOPE_LIMITS = {
   dataschemaMaxChars: 2048,
 } as const;
 
-export const SERVICE_SOURCE_PREFIX = 'webinar-events/';
-/** Extensions the service adds to what it returns; a client may not send them. */
-export const RESERVED_EXTENSIONS: ReadonlySet<string> = new Set(['position', 'causationid', 'recordedat']);
-const CONTEXT_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'specversion',
-  'id',
-  'source',
-  'type',
-  'data',
-  'time',
-  'datacontenttype',
-  'dataschema',
-  'subject',
-]);
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_EXTENSIONS);
+const CONTEXT: ReadonlySet<string> = new Set(CONTEXT_ATTRIBUTES);
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 const URI_WITH_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s\p{Cc}\p{Cs}]*$/u;
 const CLIENT_TYPES: ReadonlySet<string> = new Set(CLIENT_EVENT_TYPES);
@@ -174,7 +165,7 @@ export function judgeEvent(input: unknown): Judgement {
 
   let extensions = 0;
   for (const name of Object.keys(input)) {
-    if (CONTEXT_ATTRIBUTES.has(name)) continue;
+    if (CONTEXT.has(name)) continue;
     const value = input[name];
     if (!EXTENSION_NAME.test(name)) {
       envelope(
@@ -184,7 +175,7 @@ export function judgeEvent(input: unknown): Judgement {
           ? 'binary data (data_base64) is not supported; send data as a JSON object'
           : `${name.slice(0, 40)} is not a CloudEvents attribute, and extension names must match [a-z0-9]{1,20}`,
       );
-    } else if (RESERVED_EXTENSIONS.has(name)) {
+    } else if (RESERVED.has(name)) {
       envelope('INVALID_ENVELOPE', name, `${name} is reserved: the service adds it to what it returns`);
     } else if (++extensions > ENVELOPE_LIMITS.extensionsMax) {
       envelope('INVALID_ENVELOPE', name, `at most ${ENVELOPE_LIMITS.extensionsMax} extension attributes`);
