@@ -28,17 +28,3 @@ export function codePointLength(text: string): number {
   }
   return n;
 }
-
-/** Depth of nested objects/arrays, stopping early once it passes `limit`. Iterative: no stack overflow. */
-export function jsonDepthExceeds(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(node)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
-  }
-  return false;
-}
