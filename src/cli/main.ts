@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, UsageError } from './args.js';
 import { ProcessOutput, type Output } from './output.js';
+import { benchCommand } from './bench.js';
 import { evaluateCommand } from './evaluate.js';
 import { ingestCommand } from './ingest.js';
 import { reportCommand } from './report.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   worker: { run: workerCommand, summary: 'run one processor (classifier, router, relay) as its own process' },
   validate: { run: validateCommand, summary: 'judge an NDJSON file against the contract; writes nothing' },
   simulate: { run: simulateCommand, summary: 'write a realistic NDJSON event stream (optional faults)' },
+  bench: { run: benchCommand, summary: 'run the benchmarks (npm run bench; --quick, --only, --help)' },
   schema: { run: schemaCommand, summary: 'print the JSON Schema of every event (--asyncapi: AsyncAPI 3)' },
 };
 
