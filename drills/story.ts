@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { messageId } from '../src/bus/port.js';
+import { leadFunnel, shuffled } from '../test/int/story.js';
 import type { Json } from './common.js';
 
 export const CLASSIFIED = 'client_webinar_attendance_classified';
@@ -11,8 +12,6 @@ export const ROUTE = 'post_webinar_route';
 
 /** A short random tag: a drill run's sources, webinars and leads carry it. */
 export const newTag = (): string => randomBytes(4).toString('hex');
-
-const at = (minute: number): string => new Date(Date.UTC(2026, 10, 26, 10, minute)).toISOString();
 
 /** One webinar's funnel and what the classifier must conclude from it. */
 export interface Funnel {
@@ -33,60 +32,21 @@ export function funnel(source: string, name: string, leads: number): Funnel {
   const expected = new Map<string, boolean>();
   for (let l = 0; l < leads; l++) {
     const lead_id = `L-${name}-${l}`;
-    const session = `S-${name}-${l}`;
-    const base = { specversion: '1.0', source };
-    events.push({
-      ...base,
-      id: `reg-${name}-${l}`,
-      type: 'client_webinar_registered',
-      data: { lead_id, webinar_id, webinar_type, registered_at: at(0), source: 'landing' },
+    const lead = leadFunnel(l, {
+      source,
+      lead_id,
+      webinar_id,
+      webinar_type,
+      session: `S-${name}-${l}`,
+      idTag: `${name}-${l}`,
     });
-    if (l % 5 === 4) continue;
-    events.push({
-      ...base,
-      id: `ent-${name}-${l}`,
-      type: 'client_webinar_entered',
-      sessionid: session,
-      data: { lead_id, webinar_id, timestamp: at(1) },
-    });
-    events.push({
-      ...base,
-      id: `left-${name}-${l}`,
-      type: 'client_webinar_left',
-      data: {
-        lead_id,
-        webinar_id,
-        webinar_type,
-        session_id: session,
-        left_at: at(50),
-        leave_reason: 'user_exit',
-      },
-    });
-    const completes = l % 2 === 0;
-    expected.set(`${lead_id} ${webinar_id}`, completes);
-    if (completes) {
-      events.push({
-        ...base,
-        id: `done-${name}-${l}`,
-        type: 'client_webinar_completed',
-        data: { lead_id, webinar_id, webinar_type, session_id: session, completed_at: at(55) },
-      });
-    }
+    events.push(...lead.events);
+    if (lead.entered) expected.set(`${lead_id} ${webinar_id}`, lead.completed);
   }
   return { webinar: webinar_id, events, expected };
 }
 
-/** A deterministic shuffle (LCG). */
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed >>> 0;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
+export { shuffled };
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -13,6 +13,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { NatsEventBus } from '../../src/bus/nats-bus.js';
 import { messageId } from '../../src/bus/port.js';
+import { leadFunnel, shuffled } from './story.js';
 import { STREAM_NAME, SUBJECT_PREFIX } from '../../src/contract/index.js';
 import { freePort } from './server-process.js';
 import { freshSchema, natsUrl, postgresUrl, serviceAvailable } from './services.js';
@@ -525,8 +526,6 @@ export function assertStreamMatchesLog(messages: readonly TappedMessage[], log: 
 
 // ---- a funnel with unique ids ----
 
-const at = (minute: number): string => new Date(Date.UTC(2026, 10, 26, 10, minute)).toISOString();
-
 export interface Funnel {
   readonly events: Json[];
   readonly webinars: string[];
@@ -548,48 +547,18 @@ export function funnel(tag: string, webinars: number, leads: number): Funnel {
   for (let w = 0; w < webinars; w++) {
     const webinar_id = `W-${tag}-${w}`;
     ids.push(webinar_id);
-    const webinar_type = w % 2 === 0 ? 'live' : 'auto';
     for (let l = 0; l < leads; l++) {
-      const lead_id = `L-${tag}-${w}-${l}`;
-      const session = `S-${tag}-${w}-${l}`;
-      const base = { specversion: '1.0', source };
-      events.push({
-        ...base,
-        id: `reg-${w}-${l}`,
-        type: 'client_webinar_registered',
-        data: { lead_id, webinar_id, webinar_type, registered_at: at(0), source: 'landing' },
+      const lead = leadFunnel(l, {
+        source,
+        lead_id: `L-${tag}-${w}-${l}`,
+        webinar_id,
+        webinar_type: w % 2 === 0 ? 'live' : 'auto',
+        session: `S-${tag}-${w}-${l}`,
+        idTag: `${w}-${l}`,
       });
-      if (l % 5 === 4) continue;
-      entered++;
-      events.push({
-        ...base,
-        id: `ent-${w}-${l}`,
-        type: 'client_webinar_entered',
-        sessionid: session,
-        data: { lead_id, webinar_id, timestamp: at(1) },
-      });
-      events.push({
-        ...base,
-        id: `left-${w}-${l}`,
-        type: 'client_webinar_left',
-        data: {
-          lead_id,
-          webinar_id,
-          webinar_type,
-          session_id: session,
-          left_at: at(50),
-          leave_reason: 'user_exit',
-        },
-      });
-      if (l % 2 === 0) {
-        completed++;
-        events.push({
-          ...base,
-          id: `done-${w}-${l}`,
-          type: 'client_webinar_completed',
-          data: { lead_id, webinar_id, webinar_type, session_id: session, completed_at: at(55) },
-        });
-      }
+      events.push(...lead.events);
+      if (lead.entered) entered++;
+      if (lead.completed) completed++;
     }
   }
   return { events, webinars: ids, entered, completed };
@@ -602,17 +571,7 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** A deterministic shuffle (LCG), so each sender has its own order. */
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed >>> 0;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
+export { shuffled };
 
 /** Whether an event (client or derived) belongs to the test tagged `tag`: its webinar carries the tag. */
 export const ofTag =
