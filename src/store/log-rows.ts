@@ -1,4 +1,5 @@
 import type { EventType, LogEvent } from '../contract/index.js';
+import type { PlannedAppend } from '../intake/index.js';
 
 /** A log row as both adapters read it for the processors. */
 export interface LogRow {
@@ -20,4 +21,39 @@ export function logEventFromRow(row: LogRow): LogEvent {
     data: envelope.data,
     sessionid: typeof envelope.sessionid === 'string' ? envelope.sessionid : undefined,
   };
+}
+
+/**
+ * The columns of an accepted client event's row, in the order both adapters insert them: position, source, id,
+ * type, lead_id, webinar_id, session_id, content_hash, causationid, envelope, warnings.
+ */
+export type ClientEventRow = [
+  number,
+  string,
+  string,
+  string,
+  string | null,
+  string,
+  string | null,
+  string,
+  null,
+  string,
+  string | null,
+];
+
+export function clientEventRow({ position, event, facts, warnings }: PlannedAppend): ClientEventRow {
+  const data = event.data as { lead_id?: string; webinar_id: string; session_id?: string };
+  return [
+    position,
+    event.source,
+    event.id,
+    event.type,
+    data.lead_id ?? null,
+    data.webinar_id,
+    data.session_id ?? event.sessionid ?? null,
+    facts.event.hash,
+    null,
+    JSON.stringify(event.envelope),
+    warnings.length > 0 ? JSON.stringify(warnings) : null,
+  ];
 }

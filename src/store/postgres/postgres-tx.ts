@@ -9,7 +9,7 @@ import {
   type PlannedAppend,
   type PlannedRejection,
 } from '../../intake/index.js';
-import { logEventFromRow } from '../log-rows.js';
+import { clientEventRow, logEventFromRow } from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
 import { LOCK, type LockName } from './locks.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
@@ -33,11 +33,6 @@ const byPair = (row: readonly unknown[]): string => key2(row[0] as string, row[1
 const byFirst = (row: readonly unknown[]): string => row[0] as string;
 const distinct = <T extends readonly unknown[]>(rows: Iterable<T>, key: (row: T) => string): unknown[][] =>
   transpose(lastByKey(rows, key));
-
-function sessionOf(event: PlannedAppend['event']): string | null {
-  const data = event.data as { session_id?: string };
-  return data.session_id ?? event.sessionid ?? null;
-}
 
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -136,21 +131,9 @@ export class PostgresTx implements StoreTx {
     const entries: Array<[string, string]> = [];
     const forms: Array<[string, string, string]> = [];
     const sessions: Array<[string, string, string | null, boolean, boolean, boolean]> = [];
-    for (const { position, event, facts, warnings } of appends) {
-      const data = event.data as { lead_id?: string; webinar_id: string };
-      events.push([
-        position,
-        event.source,
-        event.id,
-        event.type,
-        data.lead_id ?? null,
-        data.webinar_id,
-        sessionOf(event),
-        facts.event.hash,
-        null,
-        JSON.stringify(event.envelope),
-        warnings.length > 0 ? JSON.stringify(warnings) : null,
-      ]);
+    for (const append of appends) {
+      const { facts } = append;
+      events.push(clientEventRow(append));
       if (facts.registration) registrations.push([facts.registration.lead_id, facts.registration.webinar_id]);
       if (facts.webinarType) webinars.push([facts.webinarType.webinar_id, facts.webinarType.webinar_type]);
       if (facts.entry) entries.push([facts.entry.lead_id, facts.entry.webinar_id]);

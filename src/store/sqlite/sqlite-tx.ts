@@ -10,7 +10,7 @@ import {
   type PlannedAppend,
   type PlannedRejection,
 } from '../../intake/index.js';
-import { logEventFromRow } from '../log-rows.js';
+import { clientEventRow, logEventFromRow } from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
 
@@ -88,11 +88,6 @@ export function prepareStatements(db: Database.Database): { [K in keyof typeof S
 }
 export type Statements = ReturnType<typeof prepareStatements>;
 
-function sessionOf(event: PlannedAppend['event']): string | null {
-  const data = event.data as { session_id?: string };
-  return data.session_id ?? event.sessionid ?? null;
-}
-
 /** StoreTx over one better-sqlite3 connection; the caller holds the write lock and the open transaction. */
 export class SqliteTx implements StoreTx {
   constructor(private readonly st: Statements) {}
@@ -147,22 +142,9 @@ export class SqliteTx implements StoreTx {
 
   async appendClientEvents(appends: readonly PlannedAppend[], recordedAt: string): Promise<void> {
     const st = this.st;
-    for (const { position, event, facts, warnings } of appends) {
-      const data = event.data as { lead_id?: string; webinar_id: string };
-      st.insertEvent.run(
-        position,
-        event.source,
-        event.id,
-        event.type,
-        data.lead_id ?? null,
-        data.webinar_id,
-        sessionOf(event),
-        facts.event.hash,
-        null,
-        JSON.stringify(event.envelope),
-        warnings.length > 0 ? JSON.stringify(warnings) : null,
-        recordedAt,
-      );
+    for (const append of appends) {
+      const { facts } = append;
+      st.insertEvent.run(...clientEventRow(append), recordedAt);
       if (facts.registration)
         st.insertRegistration.run(facts.registration.lead_id, facts.registration.webinar_id);
       if (facts.webinarType)
