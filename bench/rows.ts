@@ -7,21 +7,10 @@ import { contentHash } from '../src/intake/content-hash.js';
 import { DryRunIntake } from '../src/intake/dry-run.js';
 import { judgeEvent } from '../src/intake/envelope.js';
 import type { FormsCatalog } from '../src/intake/forms-catalog.js';
+import { clientEventRow, type ClientEventRow } from '../src/store/log-rows.js';
 
 /** position, source, id, type, lead_id, webinar_id, session_id, content_hash, causationid, envelope, warnings. */
-export type EventRow = [
-  number,
-  string,
-  string,
-  string,
-  string | null,
-  string,
-  string | null,
-  string,
-  null,
-  string,
-  string | null,
-];
+export type EventRow = ClientEventRow;
 
 export const EVENT_COLUMNS =
   'position, source, id, type, lead_id, webinar_id, session_id, content_hash, causationid, envelope, warnings, recorded_at';
@@ -35,20 +24,8 @@ export function buildEventRows(events: readonly Record<string, unknown>[], forms
     const verdict = intake.judgeValue(value);
     if (!judged.ok || verdict.status !== 'accepted') continue;
     const { event } = judged;
-    const data = event.data as { lead_id?: string; webinar_id: string; session_id?: string };
-    rows.push([
-      ++position,
-      event.source,
-      event.id,
-      event.type,
-      data.lead_id ?? null,
-      data.webinar_id,
-      data.session_id ?? event.sessionid ?? null,
-      contentHash(event),
-      null,
-      JSON.stringify(event.envelope),
-      verdict.warnings.length > 0 ? JSON.stringify(verdict.warnings) : null,
-    ]);
+    const facts = { event: { source: event.source, id: event.id, hash: contentHash(event) } };
+    rows.push(clientEventRow({ position: ++position, event, facts, warnings: verdict.warnings }));
   }
   return rows;
 }

@@ -1,4 +1,4 @@
-import type { EventType, LogEvent } from '../contract/index.js';
+import type { DerivedEvent, EventType, LogEvent } from '../contract/index.js';
 import type { PlannedAppend } from '../intake/index.js';
 
 /** A log row as both adapters read it for the processors. */
@@ -55,5 +55,23 @@ export function clientEventRow({ position, event, facts, warnings }: PlannedAppe
     null,
     JSON.stringify(event.envelope),
     warnings.length > 0 ? JSON.stringify(warnings) : null,
+  ];
+}
+
+/** The same columns for a derived event (classification or route): no session, no content hash, its cause. */
+export function derivedEventRow(event: DerivedEvent, position: number): unknown[] {
+  const data = event.data as { lead_id: string; webinar_id: string };
+  return [
+    position,
+    event.source,
+    event.id,
+    event.type,
+    data.lead_id,
+    data.webinar_id,
+    null,
+    null,
+    event.causationid,
+    JSON.stringify(event),
+    null,
   ];
 }

@@ -9,7 +9,7 @@ import {
   type PlannedAppend,
   type PlannedRejection,
 } from '../../intake/index.js';
-import { clientEventRow, logEventFromRow } from '../log-rows.js';
+import { clientEventRow, derivedEventRow, logEventFromRow } from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
 import { LOCK, type LockName } from './locks.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
@@ -179,22 +179,7 @@ export class PostgresTx implements StoreTx {
     await this.lock('log');
     const first = (await this.readHead()) + 1;
     if (events.length === 0) return first;
-    const rows = events.map((event, i) => {
-      const data = event.data as { lead_id: string; webinar_id: string };
-      return [
-        first + i,
-        event.source,
-        event.id,
-        event.type,
-        data.lead_id,
-        data.webinar_id,
-        null,
-        null,
-        event.causationid,
-        JSON.stringify(event),
-        null,
-      ];
-    });
+    const rows = events.map((event, i) => derivedEventRow(event, first + i));
     await this.insertEvents(rows, recordedAt);
     return first;
   }

@@ -10,7 +10,7 @@ import {
   type PlannedAppend,
   type PlannedRejection,
 } from '../../intake/index.js';
-import { clientEventRow, logEventFromRow } from '../log-rows.js';
+import { clientEventRow, derivedEventRow, logEventFromRow } from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
 
@@ -178,23 +178,7 @@ export class SqliteTx implements StoreTx {
   async appendDerived(events: readonly DerivedEvent[], recordedAt: string): Promise<number> {
     const first = (this.st.head.get() as number) + 1;
     let position = first;
-    for (const event of events) {
-      const data = event.data as { lead_id: string; webinar_id: string };
-      this.st.insertEvent.run(
-        position++,
-        event.source,
-        event.id,
-        event.type,
-        data.lead_id,
-        data.webinar_id,
-        null,
-        null,
-        event.causationid,
-        JSON.stringify(event),
-        null,
-        recordedAt,
-      );
-    }
+    for (const event of events) this.st.insertEvent.run(...derivedEventRow(event, position++), recordedAt);
     return first;
   }
 
