@@ -1,5 +1,5 @@
 import { AttendanceState, evaluateWebinar, evolveAttendance, attendanceKeysOf } from '../attendance/index.js';
-import { CLIENT_EVENT_TYPES, type DerivedEvent, type LogEvent } from '../contract/index.js';
+import { CLIENT_EVENT_TYPES, type DerivedEvent, type EventType, type LogEvent } from '../contract/index.js';
 import type { AttendanceKeys, EventStore, StoreTx } from '../store/port.js';
 import { systemClock, type Clock } from './clock.js';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +36,30 @@ export interface FreshLog {
   readonly events: readonly LogEvent[];
 }
 
+/**
+ * What a processor has to read after its checkpoint. Events appended in this very transaction (`fresh`) are taken
+ * as they are instead of being read back; only the positions between the checkpoint and them are read (in the
+ * embedded runtime, the derived events of the previous batch, whose envelopes a scan of other types skips).
+ */
+export async function pendingEvents(
+  tx: StoreTx,
+  after: number,
+  limit: number,
+  types: readonly EventType[],
+  fresh?: FreshLog,
+): Promise<{ events: readonly LogEvent[]; last: number }> {
+  if (fresh !== undefined && fresh.first > after && fresh.first - 1 - after <= limit) {
+    const gap = fresh.first - 1 - after;
+    const before = gap > 0 ? await tx.readLog(after, gap, types) : { events: [], last: after };
+    if (before.last === fresh.first - 1) {
+      const wanted = new Set<string>(types);
+      const own = fresh.events.filter((e) => wanted.has(e.type));
+      return { events: before.events.length > 0 ? [...before.events, ...own] : own, last: fresh.last };
+    }
+  }
+  return tx.readLog(after, limit, types);
+}
+
 /** Appends derived events and describes where they landed. */
 export async function appendAsFresh(
   tx: StoreTx,
@@ -65,11 +89,7 @@ export async function classifyPending(
   fresh?: FreshLog,
 ): Promise<StepResult> {
   const after = await tx.checkpoint(CLASSIFIER);
-  // Events appended in this very transaction, right after the checkpoint, need not be read back.
-  const { events, last } =
-    fresh !== undefined && fresh.first === after + 1
-      ? { events: fresh.events, last: fresh.last }
-      : await tx.readLog(after, limit, CLIENT_EVENT_TYPES);
+  const { events, last } = await pendingEvents(tx, after, limit, CLIENT_EVENT_TYPES, fresh);
   if (last === after) return { scanned: 0, derived: [] };
   const state = await tx.loadAttendance(keysOf(events));
   // Records reached through a session's lead are loaded as the sessions become known.

@@ -2,7 +2,7 @@ import { CLASSIFIED, type DerivedEvent } from '../contract/index.js';
 import { routeClassification } from '../routing/index.js';
 import type { EventStore, StoreTx } from '../store/port.js';
 import { systemClock, type Clock } from './clock.js';
-import { PROCESSOR_BATCH, type FreshLog, type StepResult } from './classifier-processor.js';
+import { PROCESSOR_BATCH, pendingEvents, type FreshLog, type StepResult } from './classifier-processor.js';
 
 export const ROUTER = 'post-webinar-routing';
 
@@ -14,10 +14,7 @@ export async function routePending(
   fresh?: FreshLog,
 ): Promise<StepResult> {
   const after = await tx.checkpoint(ROUTER);
-  const { events, last } =
-    fresh !== undefined && fresh.first === after + 1
-      ? { events: fresh.events.filter((e) => e.type === CLASSIFIED), last: fresh.last }
-      : await tx.readLog(after, limit, [CLASSIFIED]);
+  const { events, last } = await pendingEvents(tx, after, limit, [CLASSIFIED], fresh);
   if (last === after) return { scanned: 0, derived: [] };
   const routes = events.map(routeClassification);
   if (routes.length > 0) {
