@@ -1,23 +1,42 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { AnyClientEvent } from './envelope.js';
 
-/** JSON with object keys sorted, so that two equal JSON values serialize alike. */
+/**
+ * JSON with object keys sorted, so that two equal JSON values serialize alike. Keys already in order (the common
+ * case: producers serialize one struct) are not sorted again.
+ */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  const parts: string[] = [];
-  for (const key of keys) {
-    parts.push(`${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + canonicalJson(value[i]);
+    return out + ']';
   }
-  return `{${parts.join(',')}}`;
+  const keys = Object.keys(value);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    out += `${i > 0 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`;
+  }
+  return out + '}';
 }
+
+/** One-shot hashing (Node ≥ 20.12) is about twice as fast as a Hash object for inputs this small. */
+const sha256 =
+  typeof crypto.hash === 'function'
+    ? (text: string): string => crypto.hash('sha256', text, 'base64url')
+    : (text: string): string => crypto.createHash('sha256').update(text).digest('base64url');
 
 /**
  * What makes two submissions of one `source`+`id` "the same event" (SPEC §3): `type`, `data` compared as JSON
  * values, and `sessionid`. `time` and other attributes may differ on a retry.
  */
 export function contentHash(event: AnyClientEvent): string {
-  const content = canonicalJson([event.type, event.data, event.sessionid ?? null]);
-  return createHash('sha256').update(content).digest('base64url');
+  return sha256(canonicalJson([event.type, event.data, event.sessionid ?? null]));
 }
