@@ -3,7 +3,6 @@
  * from it. Adapters are picked here and nowhere else.
  */
 import type { EventBus } from './bus/port.js';
-import { NatsEventBus } from './bus/nats-bus.js';
 import { loadFormsCatalog } from './cli/forms-option.js';
 import type { DerivedEvent } from './contract/index.js';
 import { TokenAuthority, isLoopback } from './http/auth.js';
@@ -19,7 +18,6 @@ import {
   ingestBatch,
 } from './pipeline/index.js';
 import type { EventStore } from './store/port.js';
-import { PostgresEventStore } from './store/postgres/postgres-store.js';
 import { SqliteEventStore, type SqliteDurability } from './store/sqlite/sqlite-store.js';
 
 export interface Config {
@@ -106,13 +104,20 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+// The PostgreSQL and NATS adapters (and their client libraries) are loaded only when configured: the embedded
+// default starts without them.
 export async function openStore(config: Config): Promise<EventStore> {
-  if (config.postgres !== undefined) return PostgresEventStore.open(config.postgres);
+  if (config.postgres !== undefined) {
+    const { PostgresEventStore } = await import('./store/postgres/postgres-store.js');
+    return PostgresEventStore.open(config.postgres);
+  }
   return new SqliteEventStore(config.db, { durability: config.durability });
 }
 
 export async function openBus(config: Config): Promise<EventBus | null> {
-  return config.nats === undefined ? null : NatsEventBus.open(config.nats);
+  if (config.nats === undefined) return null;
+  const { NatsEventBus } = await import('./bus/nats-bus.js');
+  return NatsEventBus.open(config.nats);
 }
 
 export async function openRuntime(

@@ -1,28 +1,47 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, UsageError } from './args.js';
 import { ProcessOutput, type Output } from './output.js';
-import { benchCommand } from './bench.js';
-import { evaluateCommand } from './evaluate.js';
-import { ingestCommand } from './ingest.js';
-import { reportCommand } from './report.js';
-import { schemaCommand } from './schema.js';
-import { serveCommand } from './serve.js';
-import { workerCommand } from './worker.js';
-import { simulateCommand } from './simulate.js';
-import { validateCommand } from './validate.js';
 
 type Command = (args: readonly string[], out: Output) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  serve: { run: serveCommand, summary: 'run the HTTP API with the classifier and router (npm start)' },
-  ingest: { run: ingestCommand, summary: 'take an NDJSON file through the pipeline into the store' },
-  evaluate: { run: evaluateCommand, summary: 'explicit attendance evaluation of a webinar' },
-  report: { run: reportCommand, summary: 'attendance report of a webinar' },
-  worker: { run: workerCommand, summary: 'run one processor (classifier, router, relay) as its own process' },
-  validate: { run: validateCommand, summary: 'judge an NDJSON file against the contract; writes nothing' },
-  simulate: { run: simulateCommand, summary: 'write a realistic NDJSON event stream (optional faults)' },
-  bench: { run: benchCommand, summary: 'run the benchmarks (npm run bench; --quick, --only, --help)' },
-  schema: { run: schemaCommand, summary: 'print the JSON Schema of every event (--asyncapi: AsyncAPI 3)' },
+/** Each command's module is imported when it runs: `validate` does not load the HTTP server, nor `ingest` pg. */
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  serve: {
+    load: async () => (await import('./serve.js')).serveCommand,
+    summary: 'run the HTTP API with the classifier and router (npm start)',
+  },
+  ingest: {
+    load: async () => (await import('./ingest.js')).ingestCommand,
+    summary: 'take an NDJSON file through the pipeline into the store',
+  },
+  evaluate: {
+    load: async () => (await import('./evaluate.js')).evaluateCommand,
+    summary: 'explicit attendance evaluation of a webinar',
+  },
+  report: {
+    load: async () => (await import('./report.js')).reportCommand,
+    summary: 'attendance report of a webinar',
+  },
+  worker: {
+    load: async () => (await import('./worker.js')).workerCommand,
+    summary: 'run one processor (classifier, router, relay) as its own process',
+  },
+  validate: {
+    load: async () => (await import('./validate.js')).validateCommand,
+    summary: 'judge an NDJSON file against the contract; writes nothing',
+  },
+  simulate: {
+    load: async () => (await import('./simulate.js')).simulateCommand,
+    summary: 'write a realistic NDJSON event stream (optional faults)',
+  },
+  bench: {
+    load: async () => (await import('./bench.js')).benchCommand,
+    summary: 'run the benchmarks (npm run bench; --quick, --only, --help)',
+  },
+  schema: {
+    load: async () => (await import('./schema.js')).schemaCommand,
+    summary: 'print the JSON Schema of every event (--asyncapi: AsyncAPI 3)',
+  },
 };
 
 function version(): string {
@@ -62,7 +81,9 @@ export async function main(
       out.stderr(`webinar-events: unknown command "${name}"\n\n${mainHelp()}`);
       return EXIT.usage;
     }
-    return await command.run(rest, out);
+    return await (
+      await command.load()
+    )(rest, out);
   } catch (error) {
     if (error instanceof UsageError) {
       out.stderr(`webinar-events ${name}: ${error.message}\nRun 'webinar-events ${name} --help' for usage.`);
