@@ -7,7 +7,7 @@ import pg from 'pg';
 import { PostgresEventStore } from '../src/store/postgres/postgres-store.js';
 import type { Row } from './report.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
-import { runIngest } from './sqlite.js';
+import { cpuFields, runIngest } from './sqlite.js';
 import { now, round } from './util.js';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -147,6 +147,7 @@ export async function ingestPostgres(
       seconds: round(run.seconds, 3),
       events_per_s: Math.round(events / run.seconds),
       peak_rss_mb: run.peakRssMb ?? null,
+      ...cpuFields(run.cpu),
       batch: 1000,
       ...run.summary,
       stored_events: Number(stored.rows[0]?.n),

@@ -1,7 +1,7 @@
 /**
  * Preloaded into a measured child (`node --import dist/bench/rss-probe.js …`): when the process exits, writes its
- * peak resident set size (getrusage ru_maxrss, in KiB) to the file named by BENCH_RSS_FILE. It changes nothing
- * else in the child.
+ * peak resident set size (getrusage ru_maxrss, in KiB) and its user and system CPU time (µs) to the file named by
+ * BENCH_RSS_FILE, as one line "maxRSS user system". It changes nothing else in the child.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -9,7 +9,8 @@ const file = process.env['BENCH_RSS_FILE'];
 if (file !== undefined && file !== '') {
   process.on('exit', () => {
     try {
-      writeFileSync(file, `${process.resourceUsage().maxRSS}\n`);
+      const usage = process.resourceUsage();
+      writeFileSync(file, `${usage.maxRSS} ${usage.userCPUTime} ${usage.systemCPUTime}\n`);
     } catch {
       // the bench reports the RSS as unknown
     }

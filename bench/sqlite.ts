@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { SqliteEventStore, type SqliteDurability } from '../src/store/sqlite/sqlite-store.js';
 import type { Row } from './report.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
-import { now, round, runCli } from './util.js';
+import { now, round, runCli, type Finished } from './util.js';
 
 /** Per-connection settings copied from the service's own connection onto the baseline's. */
 const COPIED_PRAGMAS = [
@@ -107,6 +107,7 @@ export async function appendRawSqlite(
 export interface IngestRun {
   readonly seconds: number;
   readonly peakRssMb: number | undefined;
+  readonly cpu: Finished['cpu'];
   readonly summary: IngestSummary;
 }
 
@@ -139,8 +140,14 @@ export async function runIngest(
   return {
     seconds: finished.seconds,
     peakRssMb: finished.peakRssMb,
+    cpu: finished.cpu,
     summary: parseIngestSummary(finished.stdout),
   };
+}
+
+/** `cpu_user_s` and `cpu_system_s` of a measured child, when the probe gave them. */
+export function cpuFields(cpu: Finished['cpu']): Record<string, number> {
+  return cpu === undefined ? {} : { cpu_user_s: cpu.user, cpu_system_s: cpu.system };
 }
 
 export async function ingestSqlite(
@@ -164,6 +171,7 @@ export async function ingestSqlite(
     seconds: round(run.seconds, 3),
     events_per_s: Math.round(events / run.seconds),
     peak_rss_mb: run.peakRssMb ?? null,
+    ...cpuFields(run.cpu),
     durability: options.durability,
     batch: 1000,
     ...run.summary,

@@ -52,6 +52,11 @@ export interface Finished {
   readonly seconds: number;
   /** Peak resident set of the child in MB, when it was run with `rssProbe`. */
   readonly peakRssMb: number | undefined;
+  /**
+   * The child's own CPU seconds, user and system, when it was run with `rssProbe`: steadier than wall time on a
+   * shared machine, and they say whether it was waiting (wall > CPU) or working.
+   */
+  readonly cpu: { readonly user: number; readonly system: number } | undefined;
 }
 
 export interface RunOptions {
@@ -110,7 +115,7 @@ export class Child {
         clearTimeout(timer);
         live.delete(child);
         const seconds = (now() - started) / 1000;
-        resolve({ code, signal, stdout, stderr, seconds, peakRssMb: this.readRss() });
+        resolve({ code, signal, stdout, stderr, seconds, ...this.readProbe() });
       });
     });
   }
@@ -150,11 +155,17 @@ export class Child {
     return this.exited;
   }
 
-  private readRss(): number | undefined {
-    if (this.rssFile === undefined || !existsSync(this.rssFile)) return undefined;
+  private readProbe(): Pick<Finished, 'peakRssMb' | 'cpu'> {
+    if (this.rssFile === undefined || !existsSync(this.rssFile))
+      return { peakRssMb: undefined, cpu: undefined };
     try {
-      const kb = Number(readFileSync(this.rssFile, 'utf8').trim());
-      return Number.isFinite(kb) && kb > 0 ? round(kb / 1024, 1) : undefined;
+      const [kb, user, system] = readFileSync(this.rssFile, 'utf8').trim().split(' ').map(Number);
+      const peakRssMb = kb !== undefined && Number.isFinite(kb) && kb > 0 ? round(kb / 1024, 1) : undefined;
+      const cpu =
+        user !== undefined && system !== undefined && Number.isFinite(user) && Number.isFinite(system)
+          ? { user: round(user / 1e6, 2), system: round(system / 1e6, 2) }
+          : undefined;
+      return { peakRssMb, cpu };
     } finally {
       rmSync(this.rssFile, { force: true });
     }
