@@ -1,0 +1,198 @@
+/**
+ * The CLI commands of SPEC §7 that work on a store (`ingest`, `report`, `evaluate`) and `validate`, run as real
+ * processes on a real SQLite file: output, exit codes, and that several batches keep their input order.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { funnelEvents } from './story.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/webinar-events.js', import.meta.url));
+
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(args: readonly string[], stdin?: string): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+const jsonLines = (text: string): Array<Record<string, unknown>> =>
+  text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+/**
+ * One webinar, five leads (two complete, two enter and leave, one only registers: 15 events), with a line that
+ * is not JSON, a blank line, an event without `lead_id` and a re-send of the first event mixed in.
+ */
+function mixedStream(): { text: string; expected: Array<{ line: number; status: string; code?: string }> } {
+  const lines = funnelEvents(1, 5).map((event) => JSON.stringify(event));
+  lines.splice(3, 0, '{not json');
+  lines.splice(6, 0, '');
+  lines.splice(
+    8,
+    0,
+    JSON.stringify({
+      specversion: '1.0',
+      id: 'no-lead',
+      source: '/test-room',
+      type: 'client_webinar_registered',
+      data: { webinar_id: 'W-0', webinar_type: 'live', registered_at: '2026-11-26T10:00:00Z', source: 'x' },
+    }),
+  );
+  lines.push(lines[0]!);
+  const expected = lines.flatMap((text, i) => {
+    const line = i + 1;
+    if (text === '') return [];
+    if (text === '{not json') return [{ line, status: 'rejected', code: 'MALFORMED_JSON' }];
+    if (text.includes('"no-lead"')) return [{ line, status: 'rejected', code: 'MISSING_FIELD' }];
+    return [{ line, status: line === lines.length ? 'duplicate' : 'accepted' }];
+  });
+  return { text: `${lines.join('\n')}\n`, expected };
+}
+
+describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => {
+  let dir: string;
+  let db: string;
+  let file: string;
+  const stream = mixedStream();
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'webinar-events-cli-'));
+    db = join(dir, 'store.sqlite');
+    file = join(dir, 'mixed.ndjson');
+    writeFileSync(file, stream.text);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ingest --json: one verdict per line, in input order across batches, exit 3 when a line is rejected', async () => {
+    const ran = await cli(['ingest', file, '--json', '--batch', '3', '--db', db]);
+    assert.equal(ran.code, 3, ran.stderr);
+    const verdicts = jsonLines(ran.stdout);
+    assert.deepEqual(
+      verdicts.map((v) => ({
+        line: v['line'],
+        status: v['status'],
+        ...(v['errors'] === undefined ? {} : { code: (v['errors'] as Array<{ code: string }>)[0]!.code }),
+      })),
+      stream.expected,
+    );
+    // Accepted events get increasing positions (derived events take the ones in between); the re-send points
+    // at the first one's position.
+    const positions = verdicts.filter((v) => v['status'] === 'accepted').map((v) => v['position'] as number);
+    assert.ok(
+      positions.every((p, i) => i === 0 || p > positions[i - 1]!),
+      `positions ${positions.join(',')}`,
+    );
+    const duplicate = verdicts.find((v) => v['status'] === 'duplicate')!;
+    assert.equal(duplicate['position'], positions[0]);
+  });
+
+  it('report: the two completed leads are attended and routed; the others wait for an evaluation', async () => {
+    const ran = await cli(['report', 'W-0', '--json', '--db', db]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const report = JSON.parse(ran.stdout) as {
+      totals: Record<string, number>;
+      leads: Array<{ lead_id: string; attended: boolean | null; route: string | null }>;
+    };
+    assert.deepEqual(report.totals, {
+      registered: 5,
+      entered: 4,
+      completed: 2,
+      attended: 2,
+      not_attended: 0,
+      unclassified: 3,
+      anonymous_entries: 0,
+    });
+    const attended = report.leads.filter((l) => l.attended === true).map((l) => [l.lead_id, l.route]);
+    assert.deepEqual(attended, [
+      ['L-0-0', 'attended'],
+      ['L-0-2', 'attended'],
+    ]);
+  });
+
+  it('evaluate classifies the leads who entered and did not complete, once', async () => {
+    const first = await cli(['evaluate', 'W-0', '--db', db]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /2 lead\(s\) newly classified attended=false/);
+    assert.match(first.stdout, /L-0-1/);
+    assert.match(first.stdout, /L-0-3/);
+    const again = await cli(['evaluate', 'W-0', '--db', db]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /0 lead\(s\) newly classified/);
+    const report = JSON.parse((await cli(['report', 'W-0', '--json', '--db', db])).stdout) as {
+      totals: Record<string, number>;
+    };
+    assert.equal(report.totals['not_attended'], 2);
+    assert.equal(report.totals['unclassified'], 1);
+  });
+
+  it('ingest again: every event is a duplicate, the bad lines are rejected again; the summary says so', async () => {
+    const ran = await cli(['ingest', file, '--db', db]);
+    assert.equal(ran.code, 3, ran.stderr);
+    assert.match(ran.stdout, /ingest: 18 events: 0 accepted, 16 duplicates?, 2 rejected/);
+    assert.match(ran.stdout, /MALFORMED_JSON\s+1/);
+    assert.match(ran.stdout, /line 9: MISSING_FIELD at \/data\/lead_id/);
+  });
+
+  it('ingest - reads stdin; a clean stream exits 0', async () => {
+    const other = funnelEvents(2, 3).filter(
+      (e) => (e['data'] as { webinar_id: string }).webinar_id === 'W-1',
+    );
+    const ran = await cli(['ingest', '-', '--db', db], `${other.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    assert.equal(ran.code, 0, ran.stderr);
+    const n = other.length;
+    assert.match(ran.stdout, new RegExp(`ingest: ${n} events: ${n} accepted, 0 duplicates?, 0 rejected`));
+  });
+
+  it('validate gives the same verdicts without writing anything', async () => {
+    const scratch = join(dir, 'never-created.sqlite');
+    const ran = await cli(['validate', file, '--json']);
+    assert.equal(ran.code, 3, ran.stderr);
+    assert.deepEqual(
+      jsonLines(ran.stdout).map((v) => [v['line'], v['status']]),
+      stream.expected.map((e) => [e.line, e.status]),
+    );
+    assert.equal(existsSync(scratch), false);
+    const clean = join(dir, 'clean.ndjson');
+    writeFileSync(
+      clean,
+      `${funnelEvents(1, 2)
+        .map((e) => JSON.stringify(e))
+        .join('\n')}\n`,
+    );
+    assert.equal((await cli(['validate', clean])).code, 0);
+  });
+
+  it('usage errors exit 2 and say what is wrong', async () => {
+    const batch = await cli(['ingest', file, '--batch', '0', '--db', db]);
+    assert.equal(batch.code, 2);
+    assert.match(batch.stderr, /--batch must be an integer from 1 to 10000/);
+    const two = await cli(['ingest', file, file, '--db', db]);
+    assert.equal(two.code, 2);
+    const unknown = await cli(['no-such-command']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "no-such-command"/);
+  });
+});
