@@ -1,0 +1,69 @@
+/**
+ * The embedded runtime classifies and routes inside the intake transaction, taking the batch's own events as they
+ * are and reading from the log only what lies between its checkpoint and them. That gap is normally the previous
+ * batch's derived events, but another writer of the same file (an `ingest` run beside `serve`, an instance
+ * without processors) can leave client events there: they must be classified too, once.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CLASSIFIED, ROUTE } from '../../src/contract/index.js';
+import { EMPTY_FORMS_CATALOG } from '../../src/intake/forms-catalog.js';
+import { ingestBatch, judgeValue } from '../../src/pipeline/index.js';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
+import { leadFunnel } from './story.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'webinar-events-inline-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A lead that registers, enters, leaves and completes (index 0 of the funnel). */
+function completingLead(name: string) {
+  return leadFunnel(0, {
+    source: '/room',
+    lead_id: name,
+    webinar_id: 'W-1',
+    webinar_type: 'live',
+    session: `S-${name}`,
+    idTag: name,
+  }).events.map((event) => judgeValue(event));
+}
+
+describe('inline processors with another writer on the same SQLite file', () => {
+  it('client events another connection appended between two batches are classified and routed once', async () => {
+    const path = join(dir, 'shared.sqlite');
+    const serve = new SqliteEventStore(path);
+    const other = new SqliteEventStore(path);
+    try {
+      const inline = { forms: EMPTY_FORMS_CATALOG, origin: 'test', inlineProcessors: true };
+      await ingestBatch(serve, completingLead('L-a'), inline);
+      // Another writer, without processors: its events sit after the inline processors' checkpoints.
+      await ingestBatch(other, completingLead('L-b'), { ...inline, inlineProcessors: false });
+      await ingestBatch(serve, completingLead('L-c'), inline);
+
+      const log = await serve.readEvents(0, 1000);
+      const derived = (type: string) =>
+        log
+          .filter((e) => e.event['type'] === type)
+          .map((e) => (e.event['data'] as { lead_id: string }).lead_id)
+          .sort();
+      assert.deepEqual(derived(CLASSIFIED), ['L-a', 'L-b', 'L-c']);
+      assert.deepEqual(derived(ROUTE), ['L-a', 'L-b', 'L-c']);
+      // Positions stay gap-free and every processor has caught up with the head.
+      assert.deepEqual(
+        log.map((e) => e.position),
+        log.map((_, i) => i + 1),
+      );
+      const checkpoints = await serve.checkpoints();
+      const head = await serve.head();
+      assert.ok(Object.values(checkpoints).every((p) => p > 0 && p <= head));
+      const totals = await serve.reportTotals('W-1');
+      assert.equal(totals.attended, 3);
+      assert.equal(totals.unclassified, 0);
+    } finally {
+      await other.close();
+      await serve.close();
+    }
+  });
+});
