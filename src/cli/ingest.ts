@@ -47,30 +47,16 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
   const origin = `ingest:${source === '-' ? 'stdin' : source}`;
   let lines: number[] = [];
   let inputs: JudgedInput[] = [];
-  // One batch is committed while the next is read and judged (with PostgreSQL, while the server works); verdicts
-  // are still reported in input order, and at most two batches wait in memory.
-  let committed: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
     if (inputs.length === 0) return;
-    const batchLines = lines;
-    const verdictsOf = runtime.ingest(inputs, origin);
+    const verdicts = await runtime.ingest(inputs, origin);
+    verdicts.forEach((verdict, i) => {
+      summary.add(lines[i]!, verdict);
+      if (json) out.stdout(verdictLine(lines[i]!, verdict));
+    });
     lines = [];
     inputs = [];
-    const previous = committed;
-    committed = (async () => {
-      await previous;
-      const verdicts = await verdictsOf;
-      verdicts.forEach((verdict, i) => {
-        summary.add(batchLines[i]!, verdict);
-        if (json) out.stdout(verdictLine(batchLines[i]!, verdict));
-      });
-      progress.update(summary.total);
-    })();
-    // A failure surfaces through the awaits of `previous` and `committed`; these handlers only keep a promise
-    // that fails before its turn from counting as an unhandled rejection.
-    verdictsOf.catch(() => undefined);
-    committed.catch(() => undefined);
-    await previous;
+    progress.update(summary.total);
   };
   try {
     for await (const input of ndjsonLines(openInput(source))) {
@@ -89,7 +75,6 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
       if (inputs.length >= batchSize) await flush();
     }
     await flush();
-    await committed;
     progress.done();
     await runtime.processors?.drain();
     if (!json) {
