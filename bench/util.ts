@@ -4,10 +4,10 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sigkillAll } from '../test/int/process-helpers.js';
 
 /** bin/webinar-events.js of this checkout (dist/bench/util.js → ../../bin). */
 export const BIN = fileURLToPath(new URL('../../bin/webinar-events.js', import.meta.url));
@@ -31,16 +31,7 @@ export function note(message: string): void {
 const live = new Set<ChildProcess>();
 
 export function killAllChildren(): void {
-  for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  live.clear();
+  sigkillAll(live);
 }
 
 export interface Finished {
@@ -231,15 +222,6 @@ export function round(value: number, digits: number): number {
   return Math.round(value * f) / f;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../test/int/process-helpers.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

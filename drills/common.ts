@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, sigkillAll } from '../test/int/process-helpers.js';
 
 export type Json = Record<string, unknown>;
 
@@ -63,17 +63,6 @@ export class Deadline {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
 /** A temp dir removed by `cleanup()` (main calls it whatever happens). */
 const tempDirs: string[] = [];
 export function tempDir(prefix: string): string {
@@ -97,16 +86,7 @@ export function onCleanup(hook: () => void): () => void {
 
 /** SIGKILLs every child still running (by its own pid), runs the hooks and removes the temp dirs. */
 export function cleanup(): void {
-  for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  live.clear();
+  sigkillAll(live);
   for (const hook of [...hooks]) {
     try {
       hook();

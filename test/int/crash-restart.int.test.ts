@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ServerProcess, freePort, readWholeLog } from './server-process.js';
+import { freePort } from './process-helpers.js';
+import { ServerProcess, readWholeLog } from './server-process.js';
 import { funnelEvents } from './story.js';
 
 /**

@@ -15,7 +15,7 @@ import { NatsEventBus } from '../../src/bus/nats-bus.js';
 import { messageId } from '../../src/bus/port.js';
 import { leadFunnel, shuffled } from './story.js';
 import { STREAM_NAME, SUBJECT_PREFIX } from '../../src/contract/index.js';
-import { freePort } from './server-process.js';
+import { freePort } from './process-helpers.js';
 import { freshSchema, natsUrl, postgresUrl, serviceAvailable } from './services.js';
 
 export type Json = Record<string, unknown>;
