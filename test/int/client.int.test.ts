@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { freePort } from './process-helpers.js';
+import { ServerProcess, readWholeLog } from './server-process.js';
 // Through the package's own subpath export, as a user imports it.
 import {
   ContractViolation,
@@ -21,7 +20,6 @@ import {
  * Nothing is faked: the only wrapper around fetch (in the crash test) watches the requests to time a SIGKILL.
  */
 
-const BIN = fileURLToPath(new URL('../../../bin/webinar-events.js', import.meta.url));
 const INGEST_TOKEN = 'ingest-token-0123456789';
 const READ_TOKEN = 'read-token-0123456789ab';
 
@@ -32,68 +30,12 @@ type StoredEvent = Record<string, unknown> & {
   data: Record<string, unknown>;
 };
 
-class Server {
-  private child: ChildProcess | undefined;
-  readonly url: string;
-
-  constructor(
-    readonly port: number,
-    private readonly db: string,
-    private readonly env: Record<string, string> = {},
-  ) {
-    this.url = `http://127.0.0.1:${port}`;
-  }
-
-  async start(): Promise<void> {
-    this.child = spawn(process.execPath, [BIN, 'serve', '--db', this.db, '--port', String(this.port)], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...this.env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`server exited with ${this.child.exitCode}`);
-      try {
-        if ((await fetch(`${this.url}/healthz`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(25);
-    }
-    throw new Error(`server on port ${this.port} did not start`);
-  }
-
-  /** SIGKILL: no shutdown code runs. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
-
-  /** The whole log through GET /v1/events, paged with after/limit until `next` stops moving. */
-  async log(headers: Record<string, string> = {}): Promise<StoredEvent[]> {
-    const events: StoredEvent[] = [];
-    let after = 0;
-    for (;;) {
-      const response = await fetch(`${this.url}/v1/events?after=${after}&limit=250`, { headers });
-      assert.equal(response.status, 200);
-      const page = (await response.json()) as { events: StoredEvent[]; next: number };
-      events.push(...page.events);
-      if (page.next === after) return events;
-      after = page.next;
-    }
-  }
+/** The whole log as the client tests read it: the events with their envelope attributes typed. */
+async function storedLog(
+  server: ServerProcess,
+  headers: Record<string, string> = {},
+): Promise<StoredEvent[]> {
+  return (await readWholeLog(server.url, headers)) as StoredEvent[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -111,9 +53,9 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('client against the real server: a participation story', () => {
-  let server: Server;
+  let server: ServerProcess;
   before(async () => {
-    server = new Server(await freePort(), join(dir, 'story.sqlite'), {
+    server = new ServerProcess(await freePort(), ['--db', join(dir, 'story.sqlite')], {
       WEBINAR_EVENTS_TOKENS: `ingest:${INGEST_TOKEN},read:${READ_TOKEN}`,
     });
     await server.start();
@@ -168,7 +110,7 @@ describe('client against the real server: a participation story', () => {
     );
 
     const auth = { authorization: `Bearer ${READ_TOKEN}` };
-    const log = await server.log(auth);
+    const log = await storedLog(server, auth);
     const mine = log.filter((e) => e.source === '/webinar-room');
     assert.deepEqual(
       mine.map((e) => e.id),
@@ -193,7 +135,7 @@ describe('client against the real server: a participation story', () => {
     const deadline = Date.now() + 5_000;
     let derived: StoredEvent[] = [];
     while (Date.now() < deadline) {
-      derived = (await server.log(auth)).filter((e) => e.source !== '/webinar-room');
+      derived = (await storedLog(server, auth)).filter((e) => e.source !== '/webinar-room');
       if (derived.length >= 2) break;
       await sleep(50);
     }
@@ -289,7 +231,7 @@ describe('client against the real server: a participation story', () => {
 
 describe('client against the real server: SIGKILL mid-batch and restart', () => {
   it('retries produce no duplicate and no loss', async () => {
-    const server = new Server(await freePort(), join(dir, 'crash.sqlite'));
+    const server = new ServerProcess(await freePort(), ['--db', join(dir, 'crash.sqlite')]);
     await server.start();
     let restarts: Promise<void> = Promise.resolve();
     let crashes = 0;
@@ -377,7 +319,7 @@ describe('client against the real server: SIGKILL mid-batch and restart', () => 
     assert.ok((statuses.get('duplicate') ?? 0) >= 1, 'the lost reply was retried and deduplicated');
     assert.equal(deliveries.length, produced.length, 'every event delivered once, as accepted or duplicate');
 
-    const stored = (await server.log()).filter((e) => e.source === '/crash-test');
+    const stored = (await storedLog(server)).filter((e) => e.source === '/crash-test');
     const counts = countBy(stored, (e) => e.id);
     const twice = [...counts].filter(([, n]) => n > 1);
     assert.deepEqual(twice, [], 'no duplicate');

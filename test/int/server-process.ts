@@ -23,6 +23,7 @@ export class ServerProcess {
     });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`server exited with ${this.child.exitCode}`);
       try {
         const response = await fetch(`${this.url}/healthz`);
         if (response.ok) return;
@@ -63,6 +64,7 @@ export async function readWholeLog(
   let after = 0;
   for (;;) {
     const response = await fetch(`${url}/v1/events?after=${after}&limit=1000`, { headers });
+    if (response.status !== 200) throw new Error(`GET /v1/events answered ${response.status}`);
     const page = (await response.json()) as { events: Array<Record<string, unknown>>; next: number };
     events.push(...page.events);
     if (page.events.length === 0) return events;
