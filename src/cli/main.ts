@@ -81,9 +81,8 @@ export async function main(
       out.stderr(`webinar-events: unknown command "${name}"\n\n${mainHelp()}`);
       return EXIT.usage;
     }
-    return await (
-      await command.load()
-    )(rest, out);
+    const run = await command.load();
+    return await run(rest, out);
   } catch (error) {
     if (error instanceof UsageError) {
       out.stderr(`webinar-events ${name}: ${error.message}\nRun 'webinar-events ${name} --help' for usage.`);
