@@ -1,5 +1,6 @@
-import type { DerivedEvent, EventType, LogEvent } from '../contract/index.js';
+import type { DerivedEvent, EventType, LogEvent, Warning } from '../contract/index.js';
 import type { PlannedAppend } from '../intake/index.js';
+import type { FeedEvent } from './port.js';
 
 /** A log row as both adapters read it for the processors. */
 export interface LogRow {
@@ -74,4 +75,24 @@ export function derivedEventRow(event: DerivedEvent, position: number): unknown[
     JSON.stringify(event),
     null,
   ];
+}
+
+/** A log row as both adapters read it for the feed and the timeline. */
+export interface FeedRow {
+  position: number;
+  envelope: string;
+  warnings: string | null;
+  recorded_at: string;
+}
+
+/** The stored envelope as submitted, plus the attributes the service adds. */
+export function feedEventFromRow(row: FeedRow): FeedEvent {
+  const event = JSON.parse(row.envelope) as Record<string, unknown>;
+  event['position'] = row.position;
+  event['recordedat'] = row.recorded_at;
+  return {
+    position: row.position,
+    event,
+    warnings: row.warnings === null ? null : (JSON.parse(row.warnings) as Warning[]),
+  };
 }

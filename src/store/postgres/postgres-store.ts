@@ -12,14 +12,8 @@ import type {
 import { LOCK, LOG_LOCK_AT_START, PROCESSOR_LOCK, lockNamespace } from './locks.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresTx } from './postgres-tx.js';
-import {
-  feedEventFromRow,
-  rejectionFromRow,
-  reportLeadFromRow,
-  type AttendanceRow,
-  type FeedRow,
-  type RejectionRow,
-} from './rows.js';
+import { feedEventFromRow, type FeedRow } from '../log-rows.js';
+import { rejectionFromRow, reportLeadFromRow, type AttendanceRow, type RejectionRow } from './rows.js';
 import * as sql from './sql/index.js';
 
 export interface PostgresOptions {

@@ -1,6 +1,5 @@
 import type { AttendanceRecord } from '../../attendance/index.js';
-import type { Warning } from '../../contract/index.js';
-import type { FeedEvent, RejectionRecord, ReportLead } from '../port.js';
+import type { RejectionRecord, ReportLead } from '../port.js';
 
 /** Rows as the pool returns them: BIGINT parsed to number (see `pool.ts`), BOOLEAN to boolean, BYTEA to Buffer. */
 export interface AttendanceRow {
@@ -14,13 +13,6 @@ export interface AttendanceRow {
   verdict: boolean | null;
   classified_at: string | null;
   route_status: string | null;
-}
-
-export interface FeedRow {
-  position: number;
-  envelope: string;
-  warnings: string | null;
-  recorded_at: string;
 }
 
 export interface RejectionRow {
@@ -58,18 +50,6 @@ export function reportLeadFromRow(row: AttendanceRow): ReportLead {
     attended: row.verdict,
     classified_at: row.classified_at,
     route: row.route_status as ReportLead['route'],
-  };
-}
-
-/** The stored envelope as submitted, plus the attributes the service adds. */
-export function feedEventFromRow(row: FeedRow): FeedEvent {
-  const event = JSON.parse(row.envelope) as Record<string, unknown>;
-  event['position'] = row.position;
-  event['recordedat'] = row.recorded_at;
-  return {
-    position: row.position,
-    event,
-    warnings: row.warnings === null ? null : (JSON.parse(row.warnings) as Warning[]),
   };
 }
 

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Warning } from '../../contract/index.js';
 import type {
   EvaluationRecord,
   EventStore,
@@ -12,6 +11,7 @@ import type {
   StoreTx,
   TxPurpose,
 } from '../port.js';
+import { feedEventFromRow, type FeedRow } from '../log-rows.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteTx, prepareStatements, type Statements } from './sqlite-tx.js';
 import type { AttendanceRow } from './rows.js';
@@ -38,22 +38,6 @@ function migrate(db: Database.Database): void {
       );
     }).immediate();
   }
-}
-
-function feedEvent(row: {
-  position: number;
-  envelope: string;
-  warnings: string | null;
-  recorded_at: string;
-}): FeedEvent {
-  const event = JSON.parse(row.envelope) as Record<string, unknown>;
-  event['position'] = row.position;
-  event['recordedat'] = row.recorded_at;
-  return {
-    position: row.position,
-    event,
-    warnings: row.warnings === null ? null : (JSON.parse(row.warnings) as Warning[]),
-  };
 }
 
 /**
@@ -140,7 +124,7 @@ export class SqliteEventStore implements EventStore {
       type === undefined
         ? this.queries.feed.all(after, limit)
         : this.queries.feedType.all(type, after, limit);
-    return (rows as Parameters<typeof feedEvent>[0][]).map(feedEvent);
+    return (rows as FeedRow[]).map(feedEventFromRow);
   }
 
   async readRejections(after: number, limit: number): Promise<RejectionRecord[]> {
@@ -156,11 +140,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {
-    return (
-      this.queries.timeline.all({ lead: leadId, webinar: webinarId ?? null }) as Parameters<
-        typeof feedEvent
-      >[0][]
-    ).map(feedEvent);
+    return (this.queries.timeline.all({ lead: leadId, webinar: webinarId ?? null }) as FeedRow[]).map(
+      feedEventFromRow,
+    );
   }
 
   async reportTotals(webinarId: string): Promise<ReportTotals> {
