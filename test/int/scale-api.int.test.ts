@@ -131,8 +131,8 @@ function conflictStory(tag: string): Story {
       form_payload: { rating: k % 5 },
     });
 
-  // Rival pairs per round: [group, event through stream A, event through stream B, the loser's verdict].
-  const rivals: Array<Array<[string, Json, Json, string]>> = [[], [], [], []];
+  // Rival pairs per round: [group, event through stream A, event through stream B, the loser's verdict, lead k].
+  const rivals: Array<Array<[string, Json, Json, string, number]>> = [[], [], [], []];
   const alone = Array.from({ length: 4 }, (): [Sent[], Sent[]] => [[], []]);
   for (let k = 0; k < K; k++) {
     rivals[0]!.push([
@@ -140,12 +140,14 @@ function conflictStory(tag: string): Story {
       reg(`xreg-${k}`, k, 'landing'),
       reg(`xreg-${k}`, k, 'email'),
       'rejected:ID_CONFLICT',
+      k,
     ]);
     rivals[1]!.push([
       `entry ${k}`,
       ent(`xent-a-${k}`, lead(k), k),
       ent(`xent-b-${k}`, lead(k), k),
       'rejected:REPEATED_IN_SESSION',
+      k,
     ]);
     alone[1]![0].push({ group: `registration ${k}`, event: reg(`xreg2-${k}`, k, 'landing') });
     expected.set(`registration ${k}`, ['rejected:ALREADY_REGISTERED']);
@@ -154,12 +156,14 @@ function conflictStory(tag: string): Story {
       left(`xleft-a-${k}`, k),
       left(`xleft-b-${k}`, k),
       'rejected:REPEATED_IN_SESSION',
+      k,
     ]);
     rivals[2]!.push([
       `form ${k}`,
       form(`xform-a-${k}`, k),
       form(`xform-b-${k}`, k),
       'rejected:FORM_ALREADY_SUBMITTED',
+      k,
     ]);
     if (k % 2 === 0) {
       rivals[2]!.push([
@@ -167,6 +171,7 @@ function conflictStory(tag: string): Story {
         done(`xdone-a-${k}`, k),
         done(`xdone-b-${k}`, k),
         'rejected:REPEATED_IN_SESSION',
+        k,
       ]);
     }
     alone[3]![0].push({ group: `type ${k}`, event: left(`xmis-${k}`, k, 'auto') });
@@ -184,11 +189,14 @@ function conflictStory(tag: string): Story {
   for (let r = 0; r < 4; r++) {
     const singlesA: Sent[] = [...alone[r]![0]];
     const singlesB: Sent[] = [...alone[r]![1]];
-    for (const [group, a, b, loser] of rivals[r]!) {
+    // Stream B takes the leads in reverse order (each lead's events still in order): A's first rivals meet B's
+    // last, so each stream wins some pairs unless one instance is twice as fast as the other all round long.
+    const byLeadDescending = [...rivals[r]!].sort((x, y) => y[4] - x[4]);
+    for (const [group, a, , loser] of rivals[r]!) {
       singlesA.push({ group, event: a });
-      singlesB.push({ group, event: b });
       expected.set(group, ['accepted', loser].sort());
     }
+    for (const [group, , b] of byLeadDescending) singlesB.push({ group, event: b });
     const part = funnelChunks[r] ?? [];
     rounds.push([
       interleave(chunks(shuffled(part, 10 + r), 50), singlesA),
