@@ -2,13 +2,13 @@
  * Plumbing shared by the drills: the `serve` child (output kept, SIGKILL by pid, always reaped), HTTP on
  * loopback through a keep-alive agent, time bounds, percentiles and the resident set of a child.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort, sigkillAll } from '../test/int/process-helpers.js';
+import { ServiceChild } from '../test/int/service-child.js';
 
 export type Json = Record<string, unknown>;
 
@@ -18,9 +18,6 @@ export interface Figures {
   readonly ok: boolean;
   readonly [figure: string]: unknown;
 }
-
-/** bin/webinar-events.js of this checkout (dist/drills/common.js → ../../bin). */
-export const BIN = fileURLToPath(new URL('../../bin/webinar-events.js', import.meta.url));
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -119,23 +116,21 @@ export interface ServeOptions {
 
 /**
  * `webinar-events serve` on 127.0.0.1 and a fixed free port, so that it can be SIGKILLed and started again at the
- * same address. Its stdout and stderr lines are kept (bounded).
+ * same address. Its stdout and stderr lines are kept (bounded); every incarnation is reaped by `cleanup()`.
  */
-export class DrillServer {
-  private child: ChildProcess | null = null;
-  readonly lines: string[] = [];
-  /** Every line ever seen is also counted, for output checks after the kept window. */
-  private readonly keepLines: number;
-  starts = 0;
-  kills = 0;
-  /** How the last incarnation ended, if it ended without being told to. */
-  unexpectedExits: string[] = [];
-
+export class DrillServer extends ServiceChild {
   private constructor(
     readonly port: number,
-    private readonly options: ServeOptions,
+    options: ServeOptions,
   ) {
-    this.keepLines = options.keepLines ?? 2000;
+    super({
+      name: 'serve',
+      args: ['serve', '--host', '127.0.0.1', '--port', String(port), ...options.args],
+      env: options.env ?? {},
+      keepLines: options.keepLines ?? 2000,
+      debugEnv: 'DRILL_DEBUG',
+      live,
+    });
   }
 
   static async create(options: ServeOptions): Promise<DrillServer> {
@@ -146,112 +141,10 @@ export class DrillServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  get pid(): number | undefined {
-    return this.running ? this.child?.pid : undefined;
-  }
-
-  get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
   /** Spawns the process and waits until `readyPath` answers 200 (at most `timeoutMs`). */
   async start(readyPath = '/readyz', timeoutMs = 30_000): Promise<void> {
-    if (this.running) throw new Error('the server is already running');
-    const child = spawn(
-      process.execPath,
-      [BIN, 'serve', '--host', '127.0.0.1', '--port', String(this.port), ...this.options.args],
-      {
-        env: { ...process.env, LOG_LEVEL: 'warn', ...this.options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    live.add(child);
-    this.starts++;
-    const incarnation = this.starts;
-    child.once('exit', (code, signal) => {
-      live.delete(child);
-      if (this.child === child) {
-        this.unexpectedExits.push(`incarnation ${incarnation} exited (${code ?? signal})`);
-        this.child = null;
-      }
-    });
-    for (const stream of [child.stdout!, child.stderr!]) {
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        const parts = (rest + chunk).split('\n');
-        rest = parts.pop()!;
-        for (const line of parts) this.keep(line);
-      });
-      stream.on('end', () => {
-        if (rest !== '') this.keep(rest);
-      });
-    }
-    this.child = child;
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.running) {
-        throw new Error(`serve exited while starting:\n${this.lines.slice(-20).join('\n')}`);
-      }
-      try {
-        const response = await fetch(`${this.url}${readyPath}`, { signal: AbortSignal.timeout(2000) });
-        await response.arrayBuffer();
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(25);
-    }
-    throw new Error(
-      `serve did not become ready within ${timeoutMs} ms:\n${this.lines.slice(-20).join('\n')}`,
-    );
-  }
-
-  private keep(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.keepLines) this.lines.splice(0, this.lines.length - this.keepLines);
-    if (process.env['DRILL_DEBUG']) process.stderr.write(`[serve#${this.starts}] ${line}\n`);
-  }
-
-  /** SIGKILL, by pid: no shutdown code runs. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (child === null) return;
-    this.child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    this.kills++;
-    await exited;
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
-    const child = this.child;
-    if (child === null) return;
-    this.child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    try {
-      await exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Output lines logged at error level (pino: level ≥ 50). */
-  errorLines(): string[] {
-    return this.lines.filter((line) => {
-      if (!line.startsWith('{')) return false;
-      try {
-        const level = (JSON.parse(line) as Json)['level'];
-        return typeof level === 'number' ? level >= 50 : level === 'error' || level === 'fatal';
-      } catch {
-        return false;
-      }
-    });
+    this.spawn();
+    await this.waitForHttp(`${this.url}${readyPath}`, timeoutMs);
   }
 }
 

@@ -4,9 +4,7 @@
  * and a JetStream tap that reads the shared stream after the point where the test started. Not a test file.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -16,11 +14,11 @@ import { messageId } from '../../src/bus/port.js';
 import { leadFunnel, shuffled } from './story.js';
 import { STREAM_NAME, SUBJECT_PREFIX } from '../../src/contract/index.js';
 import { freePort } from './process-helpers.js';
+import { ServiceChild } from './service-child.js';
 import { freshSchema, natsUrl, postgresUrl, serviceAvailable } from './services.js';
 
 export type Json = Record<string, unknown>;
 
-const BIN = fileURLToPath(new URL('../../../bin/webinar-events.js', import.meta.url));
 const HTTP_TIMEOUT_MS = 20_000;
 
 export const CLASSIFIED = 'client_webinar_attendance_classified';
@@ -61,106 +59,14 @@ export async function scaleDatabase(base: string = postgresUrl()): Promise<Scale
 // ---- child processes ----
 
 /** A `webinar-events` child process (serve or worker) whose output is kept, for counts and diagnostics. */
-export class ScaleProcess {
-  private child: ChildProcess | null = null;
-  /** Output lines (stdout and stderr) of every incarnation, in arrival order. */
-  readonly lines: string[] = [];
-  starts = 0;
-  kills = 0;
-
-  constructor(
-    readonly name: string,
-    private readonly args: readonly string[],
-    private readonly env: NodeJS.ProcessEnv = {},
-  ) {}
-
-  get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  /** Spawns the process; does not wait for it to be ready. */
-  spawn(): void {
-    assert.ok(!this.running, `${this.name} is already running`);
-    const child = spawn(process.execPath, [BIN, ...this.args], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.starts++;
-    const incarnation = this.starts;
-    for (const stream of [child.stdout, child.stderr]) {
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        const parts = (rest + chunk).split('\n');
-        rest = parts.pop()!;
-        for (const line of parts) this.line(incarnation, line);
-      });
-      stream.on('end', () => {
-        if (rest !== '') this.line(incarnation, rest);
-      });
-    }
-    this.child = child;
-  }
-
-  private line(incarnation: number, line: string): void {
-    this.lines.push(line);
-    if (process.env['DEBUG_SCALE']) console.error(`[${this.name}#${incarnation}] ${line}`);
-  }
-
-  /** SIGKILL: no shutdown code runs. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (child === null) return;
-    this.child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    this.kills++;
-    await exited;
-  }
-
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. Resolves with the exit code (null if killed). */
-  async stop(graceMs = 10_000): Promise<number | null> {
-    const child = this.child;
-    if (child === null) return null;
-    this.child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    try {
-      return await exited;
-    } finally {
-      clearTimeout(timer);
-    }
+export class ScaleProcess extends ServiceChild {
+  constructor(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    super({ name, args, env, debugEnv: 'DEBUG_SCALE' });
   }
 
   /** Waits until the current incarnation has printed `marker` (a worker: "worker started", its store open). */
   async started(marker = '"msg":"worker started"', timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.lines.filter((l) => l.includes(marker)).length < this.starts) {
-      assert.ok(this.running, `${this.name} exited while starting:\n${this.lines.slice(-20).join('\n')}`);
-      assert.ok(Date.now() < deadline, `${this.name} did not start:\n${this.lines.slice(-20).join('\n')}`);
-      await sleep(20);
-    }
-  }
-
-  /** The JSON lines of its output (a worker logs one per step that did something). */
-  jsonLines(): Json[] {
-    const out: Json[] = [];
-    for (const line of this.lines) {
-      if (!line.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(line) as Json);
-      } catch {
-        // not a log line
-      }
-    }
-    return out;
+    await this.waitForLine(marker, timeoutMs);
   }
 
   /** Sum of `count` over the worker's "derived" / "published" lines. */
@@ -168,13 +74,6 @@ export class ScaleProcess {
     return this.jsonLines()
       .filter((l) => l['msg'] === msg)
       .reduce((sum, l) => sum + Number(l['count']), 0);
-  }
-
-  /** Lines logged at error level (a worker's failed step, a server's failed processor run). */
-  errorLines(): string[] {
-    return this.jsonLines()
-      .filter((l) => l['level'] === 'error' || (typeof l['level'] === 'number' && l['level'] >= 50))
-      .map((l) => JSON.stringify(l));
   }
 }
 
@@ -193,19 +92,7 @@ export class ScaleServer extends ScaleProcess {
 
   async start(): Promise<void> {
     this.spawn();
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      assert.ok(this.running, `${this.name} exited while starting:\n${this.lines.slice(-20).join('\n')}`);
-      try {
-        const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2000) });
-        await response.arrayBuffer();
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(50);
-    }
-    throw new Error(`${this.name} did not become ready:\n${this.lines.slice(-20).join('\n')}`);
+    await this.waitForHttp(`${this.url}/readyz`, 20_000);
   }
 }
 
