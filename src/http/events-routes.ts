@@ -4,7 +4,7 @@ import type { JudgedInput, Verdict } from '../intake/index.js';
 import { judgeValue } from '../pipeline/index.js';
 import type { HttpContext } from './context.js';
 import { problem, sendProblem } from './problem.js';
-import { batchResultSchema, eventsPageSchema, verdictSchema } from './schemas.js';
+import { batchResultSchema, eventsPageSchema, pagingProperties, verdictSchema } from './schemas.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -125,8 +125,7 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            after: { type: 'integer', minimum: 0, default: 0 },
-            limit: { type: 'integer', minimum: 1, maximum: ctx.limits.pageMax, default: 100 },
+            ...pagingProperties(ctx.limits.pageMax),
             type: { type: 'string', enum: [...EVENT_TYPES] },
           },
         },

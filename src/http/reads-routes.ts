@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
-import { rejectionsPageSchema, timelineSchema } from './schemas.js';
+import { pagingProperties, rejectionsPageSchema, timelineSchema } from './schemas.js';
 
 /** A lead's timeline and the quarantine. */
 export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -45,8 +45,7 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            after: { type: 'integer', minimum: 0, default: 0 },
-            limit: { type: 'integer', minimum: 1, maximum: ctx.limits.pageMax, default: 100 },
+            ...pagingProperties(ctx.limits.pageMax),
           },
         },
         response: { 200: rejectionsPageSchema },

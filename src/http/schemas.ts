@@ -44,6 +44,14 @@ export const cloudEventSchema = {
   },
 };
 
+/** `after` and `limit` of a paged read (GET /v1/events, GET /v1/rejections): a cursor and a page size. */
+export function pagingProperties(pageMax: number) {
+  return {
+    after: { type: 'integer', minimum: 0, default: 0 },
+    limit: { type: 'integer', minimum: 1, maximum: pageMax, default: 100 },
+  } as const;
+}
+
 export const eventsPageSchema = {
   type: 'object',
   required: ['events', 'next'],
