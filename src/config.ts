@@ -6,6 +6,7 @@ import type { EventBus } from './bus/port.js';
 import { loadFormsCatalog } from './cli/forms-option.js';
 import type { DerivedEvent } from './contract/index.js';
 import { TokenAuthority, isLoopback } from './http/auth.js';
+import { parseCorsOrigins } from './http/cors.js';
 import { DEFAULT_HTTP_LIMITS, type HttpContext, type ReadinessCheck } from './http/context.js';
 import { LogNotifier } from './http/log-notifier.js';
 import { ServiceMetrics } from './http/metrics.js';
@@ -33,6 +34,8 @@ export interface Config {
   readonly logLevel: string;
   /** WEBINAR_EVENTS_RATE_LIMIT: requests a second per token (or address); unset: no limit. */
   readonly rateLimit: number | undefined;
+  /** WEBINAR_EVENTS_CORS_ORIGINS / --cors-origins: origins whose pages may call the API; empty: no CORS. */
+  readonly corsOrigins: readonly string[];
 }
 
 export const DEFAULT_DB = './data/webinar-events.sqlite';
@@ -69,6 +72,10 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     durability,
     logLevel: env['LOG_LEVEL'] ?? 'info',
     rateLimit: positiveNumber(env['WEBINAR_EVENTS_RATE_LIMIT'], 'WEBINAR_EVENTS_RATE_LIMIT'),
+    corsOrigins: parseCorsOrigins(
+      str(flags['cors-origins']) ?? env['WEBINAR_EVENTS_CORS_ORIGINS'],
+      str(flags['cors-origins']) !== undefined ? '--cors-origins' : 'WEBINAR_EVENTS_CORS_ORIGINS',
+    ),
   };
 }
 
@@ -204,6 +211,7 @@ export async function openRuntime(
       auth,
       metrics,
       limits: { ...DEFAULT_HTTP_LIMITS, requestsPerSecond: config.rateLimit },
+      corsOrigins: config.corsOrigins,
       ingest,
       pendingEvents: () => groupCommit.pending,
       evaluate,

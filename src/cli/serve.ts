@@ -12,9 +12,14 @@ Options:
                      loopback addresses are allowed.
   --port PORT        port (PORT; default 8080; 0 picks a free one)
   --no-processors    API only: do not run the classifier and router in this process
+  --cors-origins LIST
+                     origins whose pages may call the API from a browser, comma-separated
+                     (https://webinar.example.com,http://localhost:3000) or * for any
+                     (WEBINAR_EVENTS_CORS_ORIGINS; default: none, no CORS headers)
 ${STORE_FLAGS_HELP}
 
 Environment: WEBINAR_EVENTS_TOKENS="ingest:TOKEN,read:TOKEN,admin:TOKEN" turns on bearer-token auth;
+WEBINAR_EVENTS_RATE_LIMIT=N limits each token (or address) to N requests a second (429 beyond);
 LOG_LEVEL (default info) sets the JSON log level.`;
 
 export async function serveCommand(args: readonly string[], out: Output): Promise<number> {
@@ -25,6 +30,7 @@ export async function serveCommand(args: readonly string[], out: Output): Promis
       host: { type: 'string' },
       port: { type: 'string' },
       'no-processors': { type: 'boolean' },
+      'cors-origins': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     false,

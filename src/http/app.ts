@@ -8,6 +8,7 @@ import Fastify, {
 import { tokenFingerprint, type Scope } from './auth.js';
 import { RateLimiter } from './rate-limit.js';
 import { consoleRoutes } from './console-routes.js';
+import { registerCors } from './cors.js';
 import type { HttpContext } from './context.js';
 import { eventsRoutes } from './events-routes.js';
 import { opsRoutes } from './ops-routes.js';
@@ -127,6 +128,9 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
+
+  // Before the auth hook: a 401 to an allowed origin carries the CORS headers too, so the page can read it.
+  await registerCors(app, ctx.corsOrigins ?? []);
 
   app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope;

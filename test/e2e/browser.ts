@@ -53,7 +53,7 @@ export function chromiumOrSkip(): string | null {
     );
   }
   console.warn(
-    '!!! SKIPPING the console browser tests: Chromium not found at /usr/bin/chromium or on PATH ' +
+    '!!! SKIPPING the browser tests (console, CORS): Chromium not found at /usr/bin/chromium or on PATH ' +
       '(apt-get install -y chromium, or set WEBINAR_EVENTS_CHROMIUM)',
   );
   return null;

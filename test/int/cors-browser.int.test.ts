@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumOrSkip, launchChromium } from '../e2e/browser.js';
+import { LiveServer, type Json } from '../e2e/live-server.js';
+import { TOKENS, TOKENS_ENV, registered } from './http-helpers.js';
+
+const CHROMIUM = chromiumOrSkip();
+
+/** A blank page on 127.0.0.1 and a port of its own: another origin than the API's, on loopback like it. */
+async function pageServer(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end('<!doctype html><title>webinar page</title>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { server, origin: `http://127.0.0.1:${port}` };
+}
+
+interface Outcome {
+  readonly status?: number;
+  readonly body?: Json;
+  readonly wwwAuthenticate?: string | null;
+  readonly error?: string;
+}
+
+/** `fetch` from inside the page: what a producer's script (or the SDK, which uses fetch) would get. */
+function postFromPage(page: Page, url: string, event: Json, token: string): Promise<Outcome> {
+  return page.evaluate(
+    async ({ url, event, token }) => {
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' },
+          body: JSON.stringify(event),
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as Json,
+          wwwAuthenticate: response.headers.get('www-authenticate'),
+        };
+      } catch (error) {
+        return { error: String(error) };
+      }
+    },
+    { url, event, token },
+  );
+}
+
+/**
+ * CORS in Debian's Chromium: a page on an allowed origin posts events to the API with a bearer token (the browser
+ * sends the preflight, the server answers it) and can read every answer; a page on another origin cannot, and
+ * its POST never reaches the server.
+ */
+describe('CORS in a real browser', { skip: CHROMIUM === null, timeout: 120_000 }, () => {
+  let allowed: { server: Server; origin: string };
+  let other: { server: Server; origin: string };
+  let api: LiveServer;
+  let browser: Browser;
+
+  before(async () => {
+    allowed = await pageServer();
+    other = await pageServer();
+    api = await LiveServer.start({
+      WEBINAR_EVENTS_TOKENS: TOKENS_ENV,
+      WEBINAR_EVENTS_CORS_ORIGINS: allowed.origin,
+    });
+    browser = await launchChromium(CHROMIUM!);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await api?.close();
+    for (const page of [allowed, other]) page?.server.close();
+  });
+
+  it('a page on the allowed origin posts an event with its token and reads the verdict and errors', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${allowed.origin}/webinar`);
+    const event = registered({ lead: 'L-browser', webinar: 'W-browser' });
+
+    const accepted = await postFromPage(page, `${api.url}/v1/events`, event, TOKENS.ingest);
+    assert.equal(accepted.error, undefined, accepted.error);
+    assert.equal(accepted.status, 202);
+    assert.equal(accepted.body?.['status'], 'accepted');
+
+    const again = await postFromPage(page, `${api.url}/v1/events`, event, TOKENS.ingest);
+    assert.equal(again.status, 200);
+    assert.equal(again.body?.['status'], 'duplicate');
+
+    const unauthenticated = await postFromPage(page, `${api.url}/v1/events`, event, 'not-a-token-at-all');
+    assert.equal(unauthenticated.status, 401);
+    assert.equal(unauthenticated.body?.['code'], 'UNAUTHENTICATED');
+    assert.equal(unauthenticated.wwwAuthenticate, 'Bearer', 'an exposed header is readable');
+    await page.close();
+  });
+
+  it('a page on another origin is refused by the browser, and its POST never reaches the server', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${other.origin}/webinar`);
+    const before = await api.get<{ events: Json[] }>('/v1/events?limit=1000', TOKENS.read);
+    const refused = await postFromPage(
+      page,
+      `${api.url}/v1/events`,
+      registered({ lead: 'L-elsewhere', webinar: 'W-browser' }),
+      TOKENS.ingest,
+    );
+    assert.equal(refused.status, undefined);
+    assert.match(refused.error ?? '', /TypeError/);
+    const afterwards = await api.get<{ events: Json[] }>('/v1/events?limit=1000', TOKENS.read);
+    assert.equal(afterwards.events.length, before.events.length, 'nothing was stored');
+    await page.close();
+  });
+});
