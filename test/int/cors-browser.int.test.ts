@@ -1,16 +1,47 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumOrSkip, launchChromium } from '../e2e/browser.js';
 import { LiveServer, type Json } from '../e2e/live-server.js';
 import { TOKENS, TOKENS_ENV, registered } from './http-helpers.js';
 
 const CHROMIUM = chromiumOrSkip();
+const CLIENT_TYPES = [
+  'client_webinar_registered',
+  'client_webinar_entered',
+  'client_webinar_completed',
+  'client_webinar_left',
+];
+const CLIENT_ENTRY = fileURLToPath(new URL('../../src/client/index.js', import.meta.url));
 
-/** A blank page on 127.0.0.1 and a port of its own: another origin than the API's, on loopback like it. */
-async function pageServer(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((_request, response) => {
+/** `webinar-events/client` bundled for browsers by esbuild (one ES module, its dependencies inside). */
+async function bundleClient(): Promise<string> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    entryPoints: [CLIENT_ENTRY],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/**
+ * A blank page on 127.0.0.1 and a port of its own: another origin than the API's, on loopback like it. It also
+ * serves `/sdk.js`, the producer SDK bundled for browsers, when given.
+ */
+async function pageServer(sdk?: string): Promise<{ server: Server; origin: string }> {
+  const server = createServer((request, response) => {
+    if (sdk !== undefined && request.url === '/sdk.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+      response.end(sdk);
+      return;
+    }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     response.end('<!doctype html><title>webinar page</title>');
   });
@@ -55,14 +86,14 @@ function postFromPage(page: Page, url: string, event: Json, token: string): Prom
  * sends the preflight, the server answers it) and can read every answer; a page on another origin cannot, and
  * its POST never reaches the server.
  */
-describe('CORS in a real browser', { skip: CHROMIUM === null, timeout: 120_000 }, () => {
+describe('CORS and the producer SDK in a real browser', { skip: CHROMIUM === null, timeout: 120_000 }, () => {
   let allowed: { server: Server; origin: string };
   let other: { server: Server; origin: string };
   let api: LiveServer;
   let browser: Browser;
 
   before(async () => {
-    allowed = await pageServer();
+    allowed = await pageServer(await bundleClient());
     other = await pageServer();
     api = await LiveServer.start({
       WEBINAR_EVENTS_TOKENS: TOKENS_ENV,
@@ -112,6 +143,83 @@ describe('CORS in a real browser', { skip: CHROMIUM === null, timeout: 120_000 }
     assert.match(refused.error ?? '', /TypeError/);
     const afterwards = await api.get<{ events: Json[] }>('/v1/events?limit=1000', TOKENS.read);
     assert.equal(afterwards.events.length, before.events.length, 'nothing was stored');
+    await page.close();
+  });
+
+  it('the producer SDK, bundled for browsers, delivers a whole session from the page', async () => {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    await page.goto(`${allowed.origin}/webinar`);
+    const outcome = await page.evaluate(
+      async ({ endpoint, token }) => {
+        const url = '/sdk.js';
+        const sdk = (await import(url)) as {
+          createClient(options: object): {
+            registered(payload: object): string;
+            session(opening: object): {
+              entered(): string;
+              completed(): string;
+              left(input: object): string;
+            };
+            flush(): Promise<void>;
+            close(): Promise<{ undelivered: unknown[] }>;
+          };
+        };
+        const delivered: Array<{ id: string; status: string }> = [];
+        const errors: string[] = [];
+        const client = sdk.createClient({
+          endpoint,
+          source: '/webinar-room',
+          token,
+          batchSize: 10,
+          flushIntervalMs: 50,
+          onDelivered: (d: Array<{ id: string; status: string }>) => delivered.push(...d),
+          onRejected: (r: { errors: unknown }) => errors.push(JSON.stringify(r.errors)),
+          onError: (e: Error) => errors.push(e.message),
+        });
+        const who = { lead_id: 'L-sdk', webinar_id: 'W-sdk', webinar_type: 'live' };
+        const ids = [
+          client.registered({ ...who, registered_at: new Date().toISOString(), source: 'landing' }),
+        ];
+        const session = client.session(who);
+        ids.push(session.entered(), session.completed(), session.left({ leave_reason: 'session_end' }));
+        let violation: string | undefined;
+        try {
+          client.registered({ ...who, webinar_type: 'hybrid', registered_at: 'yesterday', source: 'x' });
+        } catch (error) {
+          violation = (error as { code?: string }).code;
+        }
+        await client.flush();
+        const { undelivered } = await client.close();
+        return { ids, delivered, errors, violation, undelivered: undelivered.length };
+      },
+      { endpoint: api.url, token: TOKENS.ingest },
+    );
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(outcome.errors, []);
+    assert.equal(outcome.undelivered, 0);
+    assert.equal(outcome.violation, 'INVALID_FIELD', 'the contract is checked in the page before sending');
+    assert.deepEqual(
+      outcome.delivered.map((d) => [d.id, d.status]),
+      outcome.ids.map((id) => [id, 'accepted']),
+    );
+    const log = await api.get<{ events: Json[] }>('/v1/events?limit=1000', TOKENS.read);
+    const mine = log.events.filter((e) => (e['data'] as Json)['lead_id'] === 'L-sdk');
+    const sent = mine.filter((e) => e['source'] === '/webinar-room');
+    assert.deepEqual(
+      sent.map((e) => [e['id'], e['type']]),
+      outcome.ids.map((id, i) => [id, CLIENT_TYPES[i]]),
+    );
+    // Entered and completed: the lead attended, and is routed so, inside the same commit (embedded runtime).
+    const derived = mine.filter((e) => e['source'] !== '/webinar-room');
+    assert.deepEqual(
+      derived.map((e) => [e['type'], (e['data'] as Json)['attended'], (e['data'] as Json)['status']]),
+      [
+        ['client_webinar_attendance_classified', true, undefined],
+        ['post_webinar_route', true, 'attended'],
+      ],
+    );
     await page.close();
   });
 });
