@@ -34,6 +34,8 @@ export interface Config {
   readonly logLevel: string;
   /** WEBINAR_EVENTS_RATE_LIMIT: requests a second per token (or address); unset: no limit. */
   readonly rateLimit: number | undefined;
+  /** WEBINAR_EVENTS_BODY_MEMORY_MB: bytes of request bodies in flight at once (503 beyond). */
+  readonly bodyMemoryBytes: number;
   /** WEBINAR_EVENTS_CORS_ORIGINS / --cors-origins: origins whose pages may call the API; empty: no CORS. */
   readonly corsOrigins: readonly string[];
 }
@@ -51,6 +53,20 @@ function positiveNumber(text: string | undefined, name: string): number | undefi
   if (!Number.isFinite(value) || value <= 0)
     throw new Error(`${name} must be a positive number, not "${text}"`);
   return value;
+}
+
+/** At least one largest body must fit, or no large request could ever be taken. */
+function bodyMemoryBytes(text: string | undefined): number {
+  const name = 'WEBINAR_EVENTS_BODY_MEMORY_MB';
+  const mb = positiveNumber(text, name);
+  if (mb === undefined) return DEFAULT_HTTP_LIMITS.bodyMemoryBytes;
+  const bytes = Math.floor(mb * 1024 * 1024);
+  if (bytes < DEFAULT_HTTP_LIMITS.bodyBytes) {
+    throw new Error(
+      `${name} must be at least ${DEFAULT_HTTP_LIMITS.bodyBytes / 2 ** 20} (the largest body), not "${text}"`,
+    );
+  }
+  return bytes;
 }
 
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -72,6 +88,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     durability,
     logLevel: env['LOG_LEVEL'] ?? 'info',
     rateLimit: positiveNumber(env['WEBINAR_EVENTS_RATE_LIMIT'], 'WEBINAR_EVENTS_RATE_LIMIT'),
+    bodyMemoryBytes: bodyMemoryBytes(env['WEBINAR_EVENTS_BODY_MEMORY_MB']),
     corsOrigins: parseCorsOrigins(
       str(flags['cors-origins']) ?? env['WEBINAR_EVENTS_CORS_ORIGINS'],
       str(flags['cors-origins']) !== undefined ? '--cors-origins' : 'WEBINAR_EVENTS_CORS_ORIGINS',
@@ -210,7 +227,11 @@ export async function openRuntime(
       forms,
       auth,
       metrics,
-      limits: { ...DEFAULT_HTTP_LIMITS, requestsPerSecond: config.rateLimit },
+      limits: {
+        ...DEFAULT_HTTP_LIMITS,
+        requestsPerSecond: config.rateLimit,
+        bodyMemoryBytes: config.bodyMemoryBytes,
+      },
       corsOrigins: config.corsOrigins,
       ingest,
       pendingEvents: () => groupCommit.pending,

@@ -20,6 +20,7 @@ ${STORE_FLAGS_HELP}
 
 Environment: WEBINAR_EVENTS_TOKENS="ingest:TOKEN,read:TOKEN,admin:TOKEN" turns on bearer-token auth;
 WEBINAR_EVENTS_RATE_LIMIT=N limits each token (or address) to N requests a second (429 beyond);
+WEBINAR_EVENTS_BODY_MEMORY_MB=N (default 256) bounds the request bodies in flight (503 beyond);
 LOG_LEVEL (default info) sets the JSON log level.`;
 
 export async function serveCommand(args: readonly string[], out: Output): Promise<number> {

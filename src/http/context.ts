@@ -14,6 +14,8 @@ export interface HttpLimits {
   readonly pageMax: number;
   /** Events accepted into memory but not yet committed; beyond it intake answers 503 with Retry-After. */
   readonly pendingEventsMax: number;
+  /** Bytes of request bodies being received or handled at once (each POST reserves its Content-Length). */
+  readonly bodyMemoryBytes: number;
   /** Requests a second per client (token, or address without tokens); undefined: no limit. */
   readonly requestsPerSecond?: number | undefined;
 }
@@ -23,6 +25,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   batchEvents: 1000,
   pageMax: 1000,
   pendingEventsMax: 20_000,
+  bodyMemoryBytes: 256 * 1024 * 1024,
 };
 
 export interface ReadinessCheck {

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONTRACT_CODES, EVENT_TYPES } from '../contract/index.js';
 import type { JudgedInput, Verdict } from '../intake/index.js';
 import { judgeValue } from '../pipeline/index.js';
+import { BodyBudget, declaredBodyBytes } from './body-budget.js';
 import type { HttpContext } from './context.js';
 import { problem, sendProblem } from './problem.js';
 import { batchResultSchema, eventsPageSchema, pagingProperties, verdictSchema } from './schemas.js';
@@ -28,6 +29,29 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     );
   };
 
+  const budget = new BodyBudget(ctx.limits.bodyMemoryBytes);
+  const reservations = new WeakMap<FastifyRequest, number>();
+  const reserveBody = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    const bytes = declaredBodyBytes(request.headers['content-length'], ctx.limits.bodyBytes);
+    if (budget.take(bytes)) {
+      reservations.set(request, bytes);
+      return undefined;
+    }
+    reply.header('retry-after', '1');
+    return sendProblem(
+      reply,
+      problem(503, 'OVERLOADED', 'The service is at capacity', {
+        detail: `${budget.reserved} bytes of request bodies are being received or handled; retry after 1 s with the same ids`,
+      }),
+    );
+  };
+  const releaseBody = async (request: FastifyRequest): Promise<void> => {
+    const bytes = reservations.get(request);
+    if (bytes === undefined) return;
+    reservations.delete(request);
+    budget.release(bytes);
+  };
+
   const quarantineUnreadable = async (raw: string, encoding: 'utf8' | 'base64', message: string) => {
     const errors = [{ code: 'MALFORMED_JSON' as const, path: '', message }];
     await ingest([{ raw, rawEncoding: encoding, judgement: { ok: false, id: null, errors } }]);
@@ -38,9 +62,11 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     '/v1/events',
     {
       config: { scope: 'ingest' },
-      // Back-pressure before the body is read: events waiting for their commit are bounded, so an overload
-      // answers 503 instead of growing memory without bound.
-      onRequest: async (_request, reply) => refuseWhenOverloaded(reply),
+      // Back-pressure before the body is read: events waiting for their commit and the bytes of bodies in
+      // flight are bounded, so an overload answers 503 instead of growing memory without bound.
+      onRequest: async (request, reply) => refuseWhenOverloaded(reply) ?? reserveBody(request, reply),
+      onResponse: releaseBody,
+      onRequestAbort: releaseBody,
       schema: {
         summary: 'Submit one event (CloudEvents structured JSON) or a batch (JSON array)',
         response: { 200: { anyOf: [verdictSchema, batchResultSchema] }, 202: verdictSchema },
