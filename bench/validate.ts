@@ -102,7 +102,12 @@ export async function benchValidate(
     };
   };
   return {
-    raw: row('validate-raw', raw, passes, 'compiled Ajv payload validators alone, validators[type](data)'),
+    raw: row(
+      'validate-raw',
+      raw,
+      passes,
+      'the payload validators alone (Ajv standalone code), validators[type](data)',
+    ),
     validate: row(
       'validate',
       validate,

@@ -1,48 +1,27 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Issue } from './codes.js';
-import { PAYLOAD_SCHEMAS, type EventType } from './events.js';
+import type { EventType } from './events.js';
 import { FORM_PAYLOAD_MAX_BYTES, FORM_PAYLOAD_MAX_DEPTH, TEXT_MAX, TEXT_PATTERN } from './fields.js';
 import { escapeToken } from './json-pointer.js';
-import { isRfc3339Instant } from './rfc3339.js';
+import { VALIDATORS as EXPLAINING } from './payload-validators.explaining.generated.js';
+import { VALIDATORS as FAST } from './payload-validators.fast.generated.js';
 import { utf8Length } from './utf8.js';
 
 /**
- * Compiled validators for every payload of the contract. Ajv (JSON Schema 2020-12) rather than TypeBox's own
- * compiler, because Ajv counts string lengths in code points and runs patterns in Unicode mode, as the
- * published schema says.
+ * The validators of every payload of the contract, compiled from the schemas at build time
+ * (scripts/generate-validators.ts, Ajv standalone code; options in ajv-setup.ts): nothing is compiled at run
+ * time, so neither the service's start nor a browser page needs `new Function`.
  */
-function createAjv(allErrors: boolean): Ajv2020 {
-  const ajv = new Ajv2020({
-    allErrors,
-    verbose: allErrors,
-    strict: true,
-    strictRequired: false,
-    unicodeRegExp: true,
-  });
-  ajv.addFormat('date-time', { type: 'string', validate: isRfc3339Instant });
-  return ajv;
-}
-
 type Validators = { readonly [T in EventType]: ValidateFunction };
 
-function compileAll(ajv: Ajv2020): Validators {
-  const out = {} as Record<EventType, ValidateFunction>;
-  for (const [type, schema] of Object.entries(PAYLOAD_SCHEMAS) as [EventType, object][]) {
-    out[type] = ajv.compile(schema);
-  }
-  return out;
-}
-
-let fast: Validators | undefined;
-let explaining: Validators | undefined;
-
-/** The compiled boolean validators alone (the `validate-raw` baseline). */
+/** The boolean validators, stopping at the first error (the `validate-raw` baseline). */
 export function compiledPayloadValidators(): Validators {
-  return (fast ??= compileAll(createAjv(false)));
+  return FAST;
 }
 
+/** The same schemas reporting every error, verbosely: only run once the boolean validator said no. */
 function explainingValidators(): Validators {
-  return (explaining ??= compileAll(createAjv(true)));
+  return EXPLAINING;
 }
 
 /**

@@ -32,8 +32,9 @@ async function bundleClient(): Promise<string> {
 }
 
 /**
- * A blank page on 127.0.0.1 and a port of its own: another origin than the API's, on loopback like it. It also
- * serves `/sdk.js`, the producer SDK bundled for browsers, when given.
+ * A blank page on 127.0.0.1 and a port of its own: another origin than the API's, on loopback like it, under a
+ * Content Security Policy without 'unsafe-eval'. It also serves `/sdk.js`, the producer SDK bundled for browsers,
+ * when given.
  */
 async function pageServer(sdk?: string): Promise<{ server: Server; origin: string }> {
   const server = createServer((request, response) => {
@@ -42,7 +43,11 @@ async function pageServer(sdk?: string): Promise<{ server: Server; origin: strin
       response.end(sdk);
       return;
     }
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      // A strict page: scripts only from itself and no 'unsafe-eval', so nothing may compile code at run time.
+      'content-security-policy': "default-src 'none'; script-src 'self'; connect-src http://127.0.0.1:*",
+    });
     response.end('<!doctype html><title>webinar page</title>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -146,7 +151,7 @@ describe('CORS and the producer SDK in a real browser', { skip: CHROMIUM === nul
     await page.close();
   });
 
-  it('the producer SDK, bundled for browsers, delivers a whole session from the page', async () => {
+  it('the producer SDK, bundled for browsers, delivers a whole session from a page whose CSP forbids eval', async () => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(String(error)));
