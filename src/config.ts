@@ -3,6 +3,7 @@
  * from it. Adapters are picked here and nowhere else.
  */
 import type { EventBus } from './bus/port.js';
+import { streamRetention, type StreamRetention } from './bus/retention.js';
 import { loadFormsCatalog } from './cli/forms-option.js';
 import type { DerivedEvent } from './contract/index.js';
 import { TokenAuthority, isLoopback } from './http/auth.js';
@@ -34,6 +35,8 @@ export interface Config {
   readonly logLevel: string;
   /** WEBINAR_EVENTS_RATE_LIMIT: requests a second per token (or address); unset: no limit. */
   readonly rateLimit: number | undefined;
+  /** WEBINAR_EVENTS_STREAM_MAX_AGE / _MAX_BYTES: the JetStream stream's limits, when set. */
+  readonly streamRetention: StreamRetention;
   /** WEBINAR_EVENTS_BODY_MEMORY_MB: bytes of request bodies in flight at once (503 beyond). */
   readonly bodyMemoryBytes: number;
   /** WEBINAR_EVENTS_CORS_ORIGINS / --cors-origins: origins whose pages may call the API; empty: no CORS. */
@@ -89,6 +92,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     logLevel: env['LOG_LEVEL'] ?? 'info',
     rateLimit: positiveNumber(env['WEBINAR_EVENTS_RATE_LIMIT'], 'WEBINAR_EVENTS_RATE_LIMIT'),
     bodyMemoryBytes: bodyMemoryBytes(env['WEBINAR_EVENTS_BODY_MEMORY_MB']),
+    streamRetention: streamRetention(env),
     corsOrigins: parseCorsOrigins(
       str(flags['cors-origins']) ?? env['WEBINAR_EVENTS_CORS_ORIGINS'],
       str(flags['cors-origins']) !== undefined ? '--cors-origins' : 'WEBINAR_EVENTS_CORS_ORIGINS',
@@ -141,7 +145,7 @@ export async function openStore(config: Config): Promise<EventStore> {
 export async function openBus(config: Config): Promise<EventBus | null> {
   if (config.nats === undefined) return null;
   const { NatsEventBus } = await import('./bus/nats-bus.js');
-  return NatsEventBus.open(config.nats);
+  return NatsEventBus.open(config.nats, 'webinar-events', config.streamRetention);
 }
 
 export async function openRuntime(

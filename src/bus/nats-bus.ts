@@ -3,9 +3,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { STREAM_NAME, SUBJECT_PREFIX } from '../contract/index.js';
 import { messageId, type EventBus } from './port.js';
+import { DUPLICATE_WINDOW_NS, type StreamRetention } from './retention.js';
 
-/** How long JetStream remembers message ids: a re-publish within it is dropped by the broker. */
-export const DUPLICATE_WINDOW_NS = 15 * 60 * 1_000_000_000;
 const PUBLISH_CONCURRENCY = 256;
 
 /** NATS JetStream: stream WEBINAR_EVENTS, subjects webinar.events.<type>, Nats-Msg-Id = the event's key. */
@@ -18,8 +17,15 @@ export class NatsEventBus implements EventBus {
     private readonly js: JetStreamClient,
   ) {}
 
-  /** Connects and creates (or updates) the stream. */
-  static async open(url: string, name = 'webinar-events'): Promise<NatsEventBus> {
+  /**
+   * Connects and creates (or updates) the stream. Retention limits are set only when given; otherwise the
+   * stream's own (unlimited when it is created here, or whatever an operator set) stay.
+   */
+  static async open(
+    url: string,
+    name = 'webinar-events',
+    retention: StreamRetention = {},
+  ): Promise<NatsEventBus> {
     const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
     try {
       const jsm = await jetstreamManager(nc);
@@ -27,6 +33,8 @@ export class NatsEventBus implements EventBus {
         subjects: [`${SUBJECT_PREFIX}>`],
         duplicate_window: DUPLICATE_WINDOW_NS,
         description: 'Every event stored by webinar-events, client and derived, in log order.',
+        ...(retention.maxAgeNs !== undefined && { max_age: retention.maxAgeNs }),
+        ...(retention.maxBytes !== undefined && { max_bytes: retention.maxBytes }),
       };
       try {
         await jsm.streams.info(STREAM_NAME);

@@ -15,7 +15,10 @@ Several copies of a worker may run at once: they take turns, and no derived even
 Options:
   --poll-ms N   how often to look for new events when idle (default 250)
   --once        catch up once and exit
-${STORE_FLAGS_HELP}`;
+${STORE_FLAGS_HELP}
+
+Environment (relay): WEBINAR_EVENTS_STREAM_MAX_AGE (e.g. 7d) and WEBINAR_EVENTS_STREAM_MAX_BYTES (e.g. 10GiB)
+set the retention of the JetStream stream; unset, its own limits stay.`;
 
 const KINDS = ['classifier', 'router', 'relay'] as const;
 
