@@ -20,6 +20,7 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const refuseWhenOverloaded = (reply: FastifyReply): FastifyReply | undefined => {
     const pending = ctx.pendingEvents();
     if (pending < ctx.limits.pendingEventsMax) return undefined;
+    ctx.metrics.overloaded.inc({ reason: 'pending_events' });
     reply.header('retry-after', '1');
     return sendProblem(
       reply,
@@ -35,8 +36,10 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const bytes = declaredBodyBytes(request.headers['content-length'], ctx.limits.bodyBytes);
     if (budget.take(bytes)) {
       reservations.set(request, bytes);
+      ctx.metrics.bodyBytesReserved.set(budget.reserved);
       return undefined;
     }
+    ctx.metrics.overloaded.inc({ reason: 'body_memory' });
     reply.header('retry-after', '1');
     return sendProblem(
       reply,
@@ -50,6 +53,7 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     if (bytes === undefined) return;
     reservations.delete(request);
     budget.release(bytes);
+    ctx.metrics.bodyBytesReserved.set(budget.reserved);
   };
 
   const quarantineUnreadable = async (raw: string, encoding: 'utf8' | 'base64', message: string) => {

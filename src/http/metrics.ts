@@ -42,6 +42,17 @@ export class ServiceMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly overloaded = new Counter({
+    name: 'webinar_events_overloaded_total',
+    help: 'POST /v1/events answered 503 OVERLOADED, by what was full (pending_events, body_memory)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly bodyBytesReserved = new Gauge({
+    name: 'webinar_events_http_body_bytes_reserved',
+    help: 'Bytes of request bodies being received or handled (bounded by WEBINAR_EVENTS_BODY_MEMORY_MB)',
+    registers: [this.registry],
+  });
   readonly processorFailures = new Counter({
     name: 'webinar_events_processor_failures_total',
     help: 'Failed processor runs (retried)',

@@ -71,6 +71,8 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
     return { status: response.status, code: json.code, retryAfter: response.headers.get('retry-after') };
   };
 
+  const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'we-budget-'));
     runtime = await openRuntime(resolveConfig({ db: join(dir, 'b.sqlite') }, {}));
@@ -99,13 +101,16 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
       big.slice(0, 100),
     );
     await sleep(150);
+    assert.match(await metrics(), /^webinar_events_http_body_bytes_reserved 15000$/m);
     const refused = await post(body(8_000, 'L-refused'));
     assert.equal(refused.status, 503);
     assert.equal(refused.code, 'OVERLOADED');
     assert.equal(refused.retryAfter, '1');
+    assert.match(await metrics(), /^webinar_events_overloaded_total\{reason="body_memory"\} 1$/m);
     assert.equal((await post(body(2_000, 'L-small'))).status, 200, 'what fits is taken');
     assert.equal(await slow.finish(big.slice(100)), 200, 'the slow body completes');
     assert.equal((await post(body(8_000, 'L-refused'))).status, 200, 'the retry passes once it is released');
+    assert.match(await metrics(), /^webinar_events_http_body_bytes_reserved 0$/m);
   });
 
   it('a client that goes away mid-body gives its reservation back', async () => {

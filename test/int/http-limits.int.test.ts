@@ -66,6 +66,14 @@ describe('overload: bounded pending intake', () => {
         assert.equal(r.headers['retry-after'], '1');
         assert.equal(r.json<{ code: string }>().code, 'OVERLOADED');
       }
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(
+        metrics,
+        new RegExp(
+          `^webinar_events_overloaded_total\\{reason="pending_events"\\} ${overloaded.length}$`,
+          'm',
+        ),
+      );
       // Once the load is gone, the same request goes through.
       const again = await app.inject({
         method: 'POST',
