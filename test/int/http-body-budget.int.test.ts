@@ -72,6 +72,17 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
   };
 
   const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  /** Waits (at most 10 s) until the server has reserved `bytes` in all: a slow request's headers were read. */
+  const reservedBecomes = async (bytes: number): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = /^webinar_events_http_body_bytes_reserved (\d+)$/m.exec(await metrics())?.[1] ?? '';
+      if (last === String(bytes)) return;
+      await sleep(10);
+    }
+    assert.fail(`body bytes reserved: ${last}, expected ${bytes}`);
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'we-budget-'));
@@ -100,8 +111,7 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
       `Content-Type: application/json\r\nContent-Length: ${big.length}\r\n`,
       big.slice(0, 100),
     );
-    await sleep(150);
-    assert.match(await metrics(), /^webinar_events_http_body_bytes_reserved 15000$/m);
+    await reservedBecomes(15_000);
     const refused = await post(body(8_000, 'L-refused'));
     assert.equal(refused.status, 503);
     assert.equal(refused.code, 'OVERLOADED');
@@ -110,15 +120,15 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
     assert.equal((await post(body(2_000, 'L-small'))).status, 200, 'what fits is taken');
     assert.equal(await slow.finish(big.slice(100)), 200, 'the slow body completes');
     assert.equal((await post(body(8_000, 'L-refused'))).status, 200, 'the retry passes once it is released');
-    assert.match(await metrics(), /^webinar_events_http_body_bytes_reserved 0$/m);
+    await reservedBecomes(0);
   });
 
   it('a client that goes away mid-body gives its reservation back', async () => {
     const slow = new SlowRequest(port, `Content-Type: application/json\r\nContent-Length: 15000\r\n`, '[ ');
-    await sleep(150);
+    await reservedBecomes(15_000);
     assert.equal((await post(body(8_000, 'L-after-abort'))).status, 503);
     await slow.abort();
-    await sleep(150);
+    await reservedBecomes(0);
     assert.equal((await post(body(8_000, 'L-after-abort'))).status, 200);
   });
 
@@ -129,7 +139,7 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
       'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n',
       `${(100).toString(16)}\r\n${text.slice(0, 100)}\r\n`,
     );
-    await sleep(150);
+    await reservedBecomes(BODY_LIMIT);
     assert.equal((await post(body(5_000, 'L-beside-chunked'))).status, 503, '16,000 + 5,000 > 20,000');
     const rest = text.slice(100);
     assert.equal(await slow.finish(`${rest.length.toString(16)}\r\n${rest}\r\n0\r\n\r\n`), 200);
