@@ -21,6 +21,7 @@ ${STORE_FLAGS_HELP}
 Environment: WEBINAR_EVENTS_TOKENS="ingest:TOKEN,read:TOKEN,admin:TOKEN" turns on bearer-token auth;
 WEBINAR_EVENTS_RATE_LIMIT=N limits each token (or address) to N requests a second (429 beyond);
 WEBINAR_EVENTS_BODY_MEMORY_MB=N (default 256) bounds the request bodies in flight (503 beyond);
+with --nats, WEBINAR_EVENTS_STREAM_MAX_AGE (e.g. 7d) and _MAX_BYTES (e.g. 10GiB) set the stream's retention;
 LOG_LEVEL (default info) sets the JSON log level.`;
 
 export async function serveCommand(args: readonly string[], out: Output): Promise<number> {
