@@ -46,6 +46,12 @@ class SlowRequest {
     return Number(/^HTTP\/1\.1 (\d{3})/.exec(this.answer)?.[1] ?? 0);
   }
 
+  /** Waits for the server to answer and close, without sending more; resolves with the status. */
+  async finished(): Promise<number> {
+    await this.closed;
+    return Number(/^HTTP\/1\.1 (\d{3})/.exec(this.answer)?.[1] ?? 0);
+  }
+
   /** The client goes away mid-body. */
   async abort(): Promise<void> {
     this.socket.destroy();
@@ -144,6 +150,39 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
     const rest = text.slice(100);
     assert.equal(await slow.finish(`${rest.length.toString(16)}\r\n${rest}\r\n0\r\n\r\n`), 200);
     assert.equal((await post(body(5_000, 'L-beside-chunked'))).status, 200);
+  });
+});
+
+describe('a body cut off by the request timeout gives its reservation back', () => {
+  it('408, connection closed, nothing left reserved', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'we-budget-timeout-'));
+    const runtime = await openRuntime(resolveConfig({ db: join(dir, 't.sqlite') }, {}));
+    const base = runtime.httpContext();
+    const app = await buildApp(
+      { ...base, limits: { ...base.limits, bodyBytes: BODY_LIMIT, bodyMemoryBytes: BUDGET } },
+      { timeouts: { requestMs: 600, headersMs: 400, checkEveryMs: 100 } },
+    );
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const reserved = async (): Promise<string | undefined> =>
+        /^webinar_events_http_body_bytes_reserved (\d+)$/m.exec(
+          await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+        )?.[1];
+      const slow = new SlowRequest(port, 'Content-Type: application/json\r\nContent-Length: 15000\r\n', '[ ');
+      const deadline = Date.now() + 10_000;
+      while ((await reserved()) !== '15000' && Date.now() < deadline) await sleep(10);
+      assert.equal(await reserved(), '15000');
+      assert.equal(await slow.finished(), 408);
+      while ((await reserved()) !== '0' && Date.now() < deadline) await sleep(10);
+      assert.equal(await reserved(), '0');
+    } finally {
+      app.server.closeAllConnections();
+      await app.close();
+      await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
