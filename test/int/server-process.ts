@@ -1,6 +1,9 @@
 import { ServiceChild } from './service-child.js';
 
-/** A real `webinar-events serve` child process on 127.0.0.1; `start()` waits until /healthz answers. */
+/**
+ * A real `webinar-events serve` child process on 127.0.0.1; `start()` waits until /healthz answers. Its output is kept
+ * in `lines` (DEBUG_SERVE=1 echoes it to stderr).
+ */
 export class ServerProcess extends ServiceChild {
   readonly url: string;
 
@@ -9,7 +12,13 @@ export class ServerProcess extends ServiceChild {
     args: string[],
     env: NodeJS.ProcessEnv = {},
   ) {
-    super({ name: `serve:${port}`, args: ['serve', '--port', String(port), ...args], env, keepLines: 2000 });
+    super({
+      name: `serve:${port}`,
+      args: ['serve', '--port', String(port), ...args],
+      env,
+      keepLines: 2000,
+      debugEnv: 'DEBUG_SERVE',
+    });
     this.url = `http://127.0.0.1:${port}`;
   }
 
