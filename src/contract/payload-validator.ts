@@ -19,11 +19,6 @@ export function compiledPayloadValidators(): Validators {
   return FAST;
 }
 
-/** The same schemas reporting every error, verbosely: only run once the boolean validator said no. */
-function explainingValidators(): Validators {
-  return EXPLAINING;
-}
-
 /**
  * One walk over a form payload: false when it nests deeper than the limit; otherwise an upper bound of its
  * serialized size (every UTF-16 unit escaped as \uXXXX at worst), so the exact size is computed only near the
@@ -152,7 +147,8 @@ export function payloadIssues(type: EventType, data: Record<string, unknown>, ba
   if (compiledPayloadValidators()[type](data)) {
     return type === 'client_webinar_form_submitted' ? formPayloadIssues(data, base) : NO_ISSUES;
   }
-  const validate = explainingValidators()[type];
+  // The same schema reporting every error, verbosely: run only once the boolean validator said no.
+  const validate = EXPLAINING[type];
   validate(data);
   const issues = toIssues(validate.errors ?? [], data, base);
   if (type === 'client_webinar_form_submitted') issues.push(...formPayloadIssues(data, base));

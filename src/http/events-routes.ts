@@ -17,36 +17,42 @@ function rejectionStatus(verdict: Extract<Verdict, { status: 'rejected' }>): num
 export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const ingest = (inputs: JudgedInput[]): Promise<Verdict[]> => ctx.ingest(inputs, 'http');
 
-  const refuseWhenOverloaded = (reply: FastifyReply): FastifyReply | undefined => {
-    const pending = ctx.pendingEvents();
-    if (pending < ctx.limits.pendingEventsMax) return undefined;
-    ctx.metrics.overloaded.inc({ reason: 'pending_events' });
+  /** 503 OVERLOADED with Retry-After: 1, counted by what was full. */
+  const overloaded = (
+    reply: FastifyReply,
+    reason: 'pending_events' | 'body_memory',
+    what: string,
+  ): FastifyReply => {
+    ctx.metrics.overloaded.inc({ reason });
     reply.header('retry-after', '1');
     return sendProblem(
       reply,
       problem(503, 'OVERLOADED', 'The service is at capacity', {
-        detail: `${pending} events are waiting to be committed; retry after 1 s with the same ids`,
+        detail: `${what}; retry after 1 s with the same ids`,
       }),
     );
+  };
+
+  const refuseWhenOverloaded = (reply: FastifyReply): FastifyReply | undefined => {
+    const pending = ctx.pendingEvents();
+    if (pending < ctx.limits.pendingEventsMax) return undefined;
+    return overloaded(reply, 'pending_events', `${pending} events are waiting to be committed`);
   };
 
   const budget = new BodyBudget(ctx.limits.bodyMemoryBytes);
   const reservations = new WeakMap<FastifyRequest, number>();
   const reserveBody = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
     const bytes = declaredBodyBytes(request.headers['content-length'], ctx.limits.bodyBytes);
-    if (budget.take(bytes)) {
-      reservations.set(request, bytes);
-      ctx.metrics.bodyBytesReserved.set(budget.reserved);
-      return undefined;
+    if (!budget.take(bytes)) {
+      return overloaded(
+        reply,
+        'body_memory',
+        `${budget.reserved} bytes of request bodies are being received or handled`,
+      );
     }
-    ctx.metrics.overloaded.inc({ reason: 'body_memory' });
-    reply.header('retry-after', '1');
-    return sendProblem(
-      reply,
-      problem(503, 'OVERLOADED', 'The service is at capacity', {
-        detail: `${budget.reserved} bytes of request bodies are being received or handled; retry after 1 s with the same ids`,
-      }),
-    );
+    reservations.set(request, bytes);
+    ctx.metrics.bodyBytesReserved.set(budget.reserved);
+    return undefined;
   };
   const releaseBody = async (request: FastifyRequest): Promise<void> => {
     const bytes = reservations.get(request);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { openRuntime, resolveConfig, type Runtime } from '../../src/config.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, type HttpTimeouts } from '../../src/http/app.js';
 import { BodyBudget, declaredBodyBytes } from '../../src/http/body-budget.js';
 import { registered } from './http-helpers.js';
 
@@ -42,8 +42,7 @@ class SlowRequest {
   /** Sends the rest and resolves with the status of the answer. */
   async finish(rest: string): Promise<number> {
     this.socket.end(rest);
-    await this.closed;
-    return Number(/^HTTP\/1\.1 (\d{3})/.exec(this.answer)?.[1] ?? 0);
+    return this.finished();
   }
 
   /** Waits for the server to answer and close, without sending more; resolves with the status. */
@@ -59,10 +58,55 @@ class SlowRequest {
   }
 }
 
+/** A listening server over a fresh SQLite file with the small limits of these tests, and its /metrics. */
+class BudgetServer {
+  private constructor(
+    private readonly dir: string,
+    private readonly runtime: Runtime,
+    private readonly app: FastifyInstance,
+    readonly port: number,
+  ) {}
+
+  static async start(timeouts?: Partial<HttpTimeouts>): Promise<BudgetServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'we-budget-'));
+    const runtime = await openRuntime(resolveConfig({ db: join(dir, 'b.sqlite') }, {}));
+    const base = runtime.httpContext();
+    const app = await buildApp(
+      { ...base, limits: { ...base.limits, bodyBytes: BODY_LIMIT, bodyMemoryBytes: BUDGET } },
+      timeouts === undefined ? {} : { timeouts },
+    );
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    return new BudgetServer(dir, runtime, app, port);
+  }
+
+  async metrics(): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
+  }
+
+  /** Waits (at most 10 s) until the server has reserved `bytes` in all: a slow request's headers were read. */
+  async reservedBecomes(bytes: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = /^webinar_events_http_body_bytes_reserved (\d+)$/m.exec(await this.metrics())?.[1] ?? '';
+      if (last === String(bytes)) return;
+      await sleep(10);
+    }
+    assert.fail(`body bytes reserved: ${last}, expected ${bytes}`);
+  }
+
+  async close(): Promise<void> {
+    this.app.server.closeAllConnections();
+    await this.app.close();
+    await this.runtime.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
 describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)', () => {
-  let dir: string;
-  let runtime: Runtime;
-  let app: FastifyInstance;
+  let server: BudgetServer;
   let port: number;
 
   const post = async (
@@ -76,38 +120,16 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
     const json = (await response.json()) as { code?: string };
     return { status: response.status, code: json.code, retryAfter: response.headers.get('retry-after') };
   };
-
-  const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  /** Waits (at most 10 s) until the server has reserved `bytes` in all: a slow request's headers were read. */
-  const reservedBecomes = async (bytes: number): Promise<void> => {
-    const deadline = Date.now() + 10_000;
-    let last = '';
-    while (Date.now() < deadline) {
-      last = /^webinar_events_http_body_bytes_reserved (\d+)$/m.exec(await metrics())?.[1] ?? '';
-      if (last === String(bytes)) return;
-      await sleep(10);
-    }
-    assert.fail(`body bytes reserved: ${last}, expected ${bytes}`);
-  };
+  const metrics = (): Promise<string> => server.metrics();
+  const reservedBecomes = (bytes: number): Promise<void> => server.reservedBecomes(bytes);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'we-budget-'));
-    runtime = await openRuntime(resolveConfig({ db: join(dir, 'b.sqlite') }, {}));
-    const base = runtime.httpContext();
-    app = await buildApp({
-      ...base,
-      limits: { ...base.limits, bodyBytes: BODY_LIMIT, bodyMemoryBytes: BUDGET },
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    port = typeof address === 'object' && address !== null ? address.port : 0;
+    server = await BudgetServer.start();
+    port = server.port;
   });
 
   after(async () => {
-    app.server.closeAllConnections();
-    await app.close();
-    await runtime.close();
-    rmSync(dir, { recursive: true, force: true });
+    await server.close();
   });
 
   it('a body that does not fit beside the ones being received is answered 503 at once; smaller ones pass', async () => {
@@ -155,33 +177,18 @@ describe('request bodies in flight are bounded (WEBINAR_EVENTS_BODY_MEMORY_MB)',
 
 describe('a body cut off by the request timeout gives its reservation back', () => {
   it('408, connection closed, nothing left reserved', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'we-budget-timeout-'));
-    const runtime = await openRuntime(resolveConfig({ db: join(dir, 't.sqlite') }, {}));
-    const base = runtime.httpContext();
-    const app = await buildApp(
-      { ...base, limits: { ...base.limits, bodyBytes: BODY_LIMIT, bodyMemoryBytes: BUDGET } },
-      { timeouts: { requestMs: 600, headersMs: 400, checkEveryMs: 100 } },
-    );
+    const server = await BudgetServer.start({ requestMs: 600, headersMs: 400, checkEveryMs: 100 });
     try {
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const address = app.server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      const reserved = async (): Promise<string | undefined> =>
-        /^webinar_events_http_body_bytes_reserved (\d+)$/m.exec(
-          await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
-        )?.[1];
-      const slow = new SlowRequest(port, 'Content-Type: application/json\r\nContent-Length: 15000\r\n', '[ ');
-      const deadline = Date.now() + 10_000;
-      while ((await reserved()) !== '15000' && Date.now() < deadline) await sleep(10);
-      assert.equal(await reserved(), '15000');
+      const slow = new SlowRequest(
+        server.port,
+        'Content-Type: application/json\r\nContent-Length: 15000\r\n',
+        '[ ',
+      );
+      await server.reservedBecomes(15_000);
       assert.equal(await slow.finished(), 408);
-      while ((await reserved()) !== '0' && Date.now() < deadline) await sleep(10);
-      assert.equal(await reserved(), '0');
+      await server.reservedBecomes(0);
     } finally {
-      app.server.closeAllConnections();
-      await app.close();
-      await runtime.close();
-      rmSync(dir, { recursive: true, force: true });
+      await server.close();
     }
   });
 });
