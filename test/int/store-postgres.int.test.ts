@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type pg from 'pg';
 import { ROUTE, CLASSIFIED } from '../../src/contract/index.js';
 import { drainClassifier, drainRouter, evaluateAttendance } from '../../src/pipeline/index.js';
 import type { Verdict } from '../../src/intake/index.js';
@@ -220,6 +221,26 @@ if (!available) {
           checkpoints['post-webinar-routing'],
           log.filter((e) => e.event['type'] === CLASSIFIED).at(-1)!.position,
         );
+      });
+    });
+
+    it('survives its connection being terminated mid-transaction: the transaction fails, the process does not', async () => {
+      await withStore(openPostgres, async ({ store }) => {
+        // Between two statements of a transaction the connection is cut (as a PostgreSQL restart does); without
+        // a listener for the held connection's 'error' event this ended the whole process.
+        const cut = store.transaction('intake', async (tx) => {
+          await tx.head();
+          const client = (tx as unknown as { client: { query(text: string): Promise<pg.QueryResult> } })
+            .client;
+          const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+          await onPostgres(url, `SELECT pg_terminate_backend(${pid})`);
+          await new Promise((r) => setTimeout(r, 300)); // the termination arrives while no statement runs
+          return tx.head();
+        });
+        await assert.rejects(cut);
+        // The broken connection was discarded: the next transactions get working ones.
+        const verdicts = await ingest(store, [registered('r-after-cut', 'L-after-cut', 'W-cut')]);
+        assert.equal(verdicts[0]!.status, 'accepted');
       });
     });
 

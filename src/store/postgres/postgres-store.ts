@@ -99,9 +99,31 @@ export class PostgresEventStore implements EventStore {
     return store;
   }
 
+  /**
+   * A pooled connection held for a while, and how to give it back. The pool listens for errors only on idle
+   * connections: one that breaks while held (PostgreSQL restarting between two statements of a transaction) emits
+   * 'error' with no listener, which would end the process. Held here, that error is kept instead (the next
+   * statement fails on its own), and the connection is discarded at release, as one whose statement failed is.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; release(broken?: Error): void }> {
+    const client = await this.pool.connect();
+    let lost: Error | undefined;
+    const onError = (error: Error): void => {
+      lost = error;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (broken) => {
+        client.off('error', onError);
+        client.release(broken ?? lost);
+      },
+    };
+  }
+
   /** Applies the missing migrations, one transaction each, under a session lock: concurrent opens migrate once. */
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
+    const { client, release } = await this.checkout();
     let broken: Error | undefined;
     try {
       const schema =
@@ -143,12 +165,12 @@ export class PostgresEventStore implements EventStore {
       throw error;
     } finally {
       // A connection that failed mid-way is discarded, so no session lock or open transaction survives it.
-      client.release(broken);
+      release(broken);
     }
   }
 
   async transaction<T>(purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const { client, release } = await this.checkout();
     let broken: Error | undefined;
     try {
       // READ COMMITTED: every statement sees what committed before it, so reads after a lock see its last holder.
@@ -169,7 +191,7 @@ export class PostgresEventStore implements EventStore {
       }
       throw error;
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 
