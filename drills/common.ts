@@ -233,36 +233,36 @@ export async function getJson<T = Json>(url: string, agent?: http.Agent): Promis
   return body as T;
 }
 
-/** The whole log through GET /v1/events (paged). */
-export async function readLog(base: string, agent?: http.Agent): Promise<Json[]> {
-  const events: Json[] = [];
+/** Every item of a paged read (`{<field>: [...], next}`), following `next` from 0. */
+async function readAllPages(
+  base: string,
+  path: '/v1/events' | '/v1/rejections',
+  field: 'events' | 'rejections',
+  agent?: http.Agent,
+): Promise<Json[]> {
+  const items: Json[] = [];
   let after = 0;
   for (let page = 0; page < 100_000; page++) {
-    const body = await getJson<{ events: Json[]; next: number }>(
-      `${base}/v1/events?after=${after}&limit=1000`,
+    const body = await getJson<Record<string, unknown> & { next: number }>(
+      `${base}${path}?after=${after}&limit=1000`,
       agent,
     );
-    if (body.events.length === 0) return events;
-    events.push(...body.events);
+    const got = body[field] as Json[];
+    if (got.length === 0) return items;
+    items.push(...got);
     after = body.next;
   }
-  throw new Error('the log did not end');
+  throw new Error(`${path} did not end`);
+}
+
+/** The whole log through GET /v1/events (paged). */
+export function readLog(base: string, agent?: http.Agent): Promise<Json[]> {
+  return readAllPages(base, '/v1/events', 'events', agent);
 }
 
 /** The whole quarantine through GET /v1/rejections (paged). */
-export async function readRejections(base: string, agent?: http.Agent): Promise<Json[]> {
-  const rejections: Json[] = [];
-  let after = 0;
-  for (let page = 0; page < 100_000; page++) {
-    const body = await getJson<{ rejections: Json[]; next: number }>(
-      `${base}/v1/rejections?after=${after}&limit=1000`,
-      agent,
-    );
-    if (body.rejections.length === 0) return rejections;
-    rejections.push(...body.rejections);
-    after = body.next;
-  }
-  throw new Error('the quarantine did not end');
+export function readRejections(base: string, agent?: http.Agent): Promise<Json[]> {
+  return readAllPages(base, '/v1/rejections', 'rejections', agent);
 }
 
 /** One Prometheus series of GET /metrics (e.g. `webinar_events_verdicts_total{status="accepted"}`), or 0. */

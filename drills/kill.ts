@@ -18,7 +18,7 @@ import {
   type Figures,
   type Json,
 } from './common.js';
-import { chunks, funnel, integrity, newTag, shuffled } from './story.js';
+import { chunks, integrity, newTag, produceFunnels } from './story.js';
 
 export interface KillOptions {
   /** SIGKILLs while producers send (at least 10 in the full drill). */
@@ -102,17 +102,17 @@ export async function killDrill(options: KillOptions = KILL_FULL): Promise<Figur
     }
   };
 
-  const producer = async (p: number): Promise<void> => {
-    for (let r = 0; killing && r < 10_000; r++) {
-      const f = funnel(source, `${tag}-p${p}-r${r}`, options.leads);
-      webinars.push(f.webinar);
-      for (const [key, attended] of f.expected) expected.set(key, attended);
-      sent.push(...f.events);
-      for (const batch of chunks(shuffled(f.events, p * 7919 + r), options.batch)) {
-        await sendUntilAcknowledged(batch);
-      }
-    }
-  };
+  const producer = (p: number): Promise<void> =>
+    produceFunnels({
+      source,
+      tag,
+      producer: p,
+      leads: options.leads,
+      batch: options.batch,
+      going: () => killing,
+      sent: { webinars, expected, events: sent },
+      send: sendUntilAcknowledged,
+    });
 
   try {
     await server.start();

@@ -29,7 +29,7 @@ import {
   stopService,
   type Service,
 } from './services.js';
-import { chunks, funnel, integrity, keyOf, newTag, shuffled } from './story.js';
+import { integrity, keyOf, newTag, produceFunnels } from './story.js';
 import { scaleDatabase } from '../test/int/scale-helpers.js';
 
 export interface RestartOptions {
@@ -132,18 +132,20 @@ export async function restartDrill(
         await sleep(wait);
       }
     };
-    const producer = async (p: number): Promise<void> => {
-      for (let r = 0; sending && r < 10_000; r++) {
-        const f = funnel(source, `${tag}-p${p}-r${r}`, options.leads);
-        webinars.push(f.webinar);
-        for (const [key, attended] of f.expected) expected.set(key, attended);
-        sent.push(...f.events);
-        for (const batch of chunks(shuffled(f.events, p * 7919 + r), options.batch)) {
+    const producer = (p: number): Promise<void> =>
+      produceFunnels({
+        source,
+        tag,
+        producer: p,
+        leads: options.leads,
+        batch: options.batch,
+        going: () => sending,
+        sent: { webinars, expected, events: sent },
+        send: async (batch) => {
           await sendUntilAcknowledged(batch);
           await sleep(options.paceMs);
-        }
-      }
-    };
+        },
+      });
 
     // /readyz every 100 ms, each with a 2 s timeout: a hanging readiness check is as bad as a wrong one.
     const probes: Probe[] = [];

@@ -135,3 +135,34 @@ export function integrity(
     position_gaps: gaps,
   };
 }
+
+/** What producers record of the funnels they send, for the drill's checks afterwards. */
+export interface Sent {
+  readonly webinars: string[];
+  readonly expected: Map<string, boolean>;
+  readonly events: Json[];
+}
+
+/**
+ * One producer of a drill: funnel after funnel (`leads` leads each, named after the tag, producer and round) while
+ * `going()`, each recorded in `sent` and its events handed to `send` shuffled, in batches of `batch`.
+ */
+export async function produceFunnels(options: {
+  readonly source: string;
+  readonly tag: string;
+  readonly producer: number;
+  readonly leads: number;
+  readonly batch: number;
+  readonly going: () => boolean;
+  readonly sent: Sent;
+  readonly send: (batch: Json[]) => Promise<void>;
+}): Promise<void> {
+  const { source, tag, producer: p, sent } = options;
+  for (let r = 0; options.going() && r < 10_000; r++) {
+    const f = funnel(source, `${tag}-p${p}-r${r}`, options.leads);
+    sent.webinars.push(f.webinar);
+    for (const [key, attended] of f.expected) sent.expected.set(key, attended);
+    sent.events.push(...f.events);
+    for (const batch of chunks(shuffled(f.events, p * 7919 + r), options.batch)) await options.send(batch);
+  }
+}
