@@ -5,6 +5,7 @@
  * raw bodies (truncated JSON, non-UTF-8 bytes, a BOM, trailing garbage, wrong media types, bodies over the limit).
  */
 import fc from 'fast-check';
+import { CLIENT_EVENT_TYPES, SERVICE_EVENT_TYPES } from '../src/contract/events.js';
 import { jsonText } from '../src/pipeline/ingest.js';
 
 /** One HTTP request of the fuzz drill. */
@@ -18,17 +19,10 @@ export interface FuzzRequest {
   readonly refusable: boolean;
 }
 
-const TYPES = [
-  'client_webinar_registered',
-  'client_webinar_entered',
-  'client_webinar_left',
-  'client_webinar_completed',
-  'client_webinar_form_submitted',
-] as const;
+const TYPES = CLIENT_EVENT_TYPES;
 
 const OTHER_TYPES = [
-  'client_webinar_attendance_classified',
-  'post_webinar_route',
+  ...SERVICE_EVENT_TYPES,
   'CLIENT_WEBINAR_ENTERED',
   'client_webinar_entered ',
   'client_webinar',
