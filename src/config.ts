@@ -79,6 +79,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     throw new Error(`port must be 0–65535, not "${portText}"`);
   const durability = str(flags['durability']) ?? env['WEBINAR_EVENTS_DURABILITY'] ?? 'full';
   if (durability !== 'full' && durability !== 'normal') throw new Error(`durability must be full or normal`);
+  const corsFlag = str(flags['cors-origins']);
   return {
     host: str(flags['host']) ?? env['HOST'] ?? '127.0.0.1',
     port,
@@ -93,10 +94,10 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     rateLimit: positiveNumber(env['WEBINAR_EVENTS_RATE_LIMIT'], 'WEBINAR_EVENTS_RATE_LIMIT'),
     bodyMemoryBytes: bodyMemoryBytes(env['WEBINAR_EVENTS_BODY_MEMORY_MB']),
     streamRetention: streamRetention(env),
-    corsOrigins: parseCorsOrigins(
-      str(flags['cors-origins']) ?? env['WEBINAR_EVENTS_CORS_ORIGINS'],
-      str(flags['cors-origins']) !== undefined ? '--cors-origins' : 'WEBINAR_EVENTS_CORS_ORIGINS',
-    ),
+    corsOrigins:
+      corsFlag !== undefined
+        ? parseCorsOrigins(corsFlag, '--cors-origins')
+        : parseCorsOrigins(env['WEBINAR_EVENTS_CORS_ORIGINS'], 'WEBINAR_EVENTS_CORS_ORIGINS'),
   };
 }
 

@@ -1,4 +1,3 @@
-import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -46,6 +45,8 @@ const EXPOSED_HEADERS = ['retry-after', 'www-authenticate'];
  */
 export async function registerCors(app: FastifyInstance, origins: readonly string[]): Promise<void> {
   if (origins.length === 0) return;
+  // Loaded only when CORS is on: config.ts (every command) imports this module for parseCorsOrigins.
+  const { default: cors } = await import('@fastify/cors');
   await app.register(cors, {
     origin: origins[0] === '*' ? '*' : [...origins],
     methods: ['GET', 'HEAD', 'POST'],
