@@ -106,6 +106,8 @@ export async function benchHttp(name: string, options: HttpOptions): Promise<Row
       process.stderr.write(`bench: serve (${name}) stderr: ${stopped.stderr.trim().slice(-1000)}\n`);
     }
     result['server_peak_rss_mb'] = stopped.peakRssMb ?? null;
+    // Over the server's whole life (warm-up and shutdown included), as its RSS.
+    result['server_written_mb'] = stopped.writtenMb ?? null;
   }
   const { events, seconds, events_per_s, mode: _mode, ...rest } = result;
   return {

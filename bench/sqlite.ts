@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { SqliteEventStore, type SqliteDurability } from '../src/store/sqlite/sqlite-store.js';
 import type { Row } from './report.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
-import { now, round, runCli, type Finished } from './util.js';
+import { now, round, runCli, writtenMb, type Finished } from './util.js';
 
 /** Per-connection settings copied from the service's own connection onto the baseline's. */
 const COPIED_PRAGMAS = [
@@ -81,10 +81,14 @@ export async function appendRawSqlite(
     });
     const chunks: EventRow[][] = [];
     for (let i = 0; i < rows.length; i += batch) chunks.push(rows.slice(i, i + batch));
+    const blocksBefore = process.resourceUsage().fsWrite;
     const start = now();
     // BEGIN IMMEDIATE, as the service's transactions.
     for (const chunk of chunks) append.immediate(chunk);
     const seconds = (now() - start) / 1000;
+    // The checkpoint at close writes too: counted after it, as the ingest child's count includes its own.
+    db.close();
+    const written = writtenMb(process.resourceUsage().fsWrite - blocksBefore);
     const synchronous = pragmas['synchronous'];
     return {
       bench: name,
@@ -98,15 +102,17 @@ export async function appendRawSqlite(
       pragmas,
       pragmas_source: source,
       db_mb: fileMb(dbPath),
+      written_mb: written ?? null,
     };
   } finally {
-    db.close();
+    if (db.open) db.close();
   }
 }
 
 export interface IngestRun {
   readonly seconds: number;
   readonly peakRssMb: number | undefined;
+  readonly writtenMb: number | undefined;
   readonly cpu: Finished['cpu'];
   readonly summary: IngestSummary;
 }
@@ -140,6 +146,7 @@ export async function runIngest(
   return {
     seconds: finished.seconds,
     peakRssMb: finished.peakRssMb,
+    writtenMb: finished.writtenMb,
     cpu: finished.cpu,
     summary: parseIngestSummary(finished.stdout),
   };
@@ -177,5 +184,6 @@ export async function ingestSqlite(
     ...run.summary,
     ...(options.startupSeconds === undefined ? {} : { startup_s: round(options.startupSeconds, 3) }),
     db_mb: fileMb(options.db),
+    written_mb: run.writtenMb ?? null,
   };
 }

@@ -48,6 +48,18 @@ export interface Finished {
    * shared machine, and they say whether it was waiting (wall > CPU) or working.
    */
   readonly cpu: { readonly user: number; readonly system: number } | undefined;
+  /**
+   * MB the child caused to be written to storage (getrusage ru_oublock × 512), when it was run with `rssProbe`:
+   * the WAL, its checkpoints and anything else. Beside the database's size it shows the write amplification.
+   */
+  readonly writtenMb: number | undefined;
+}
+
+/** MB from a count of 512-byte blocks written (getrusage ru_oublock, `process.resourceUsage().fsWrite`). */
+export function writtenMb(blocks: number | undefined): number | undefined {
+  return blocks !== undefined && Number.isFinite(blocks) && blocks >= 0
+    ? round((blocks * 512) / 1e6, 1)
+    : undefined;
 }
 
 export interface RunOptions {
@@ -146,17 +158,17 @@ export class Child {
     return this.exited;
   }
 
-  private readProbe(): Pick<Finished, 'peakRssMb' | 'cpu'> {
+  private readProbe(): Pick<Finished, 'peakRssMb' | 'cpu' | 'writtenMb'> {
     if (this.rssFile === undefined || !existsSync(this.rssFile))
-      return { peakRssMb: undefined, cpu: undefined };
+      return { peakRssMb: undefined, cpu: undefined, writtenMb: undefined };
     try {
-      const [kb, user, system] = readFileSync(this.rssFile, 'utf8').trim().split(' ').map(Number);
+      const [kb, user, system, blocks] = readFileSync(this.rssFile, 'utf8').trim().split(' ').map(Number);
       const peakRssMb = kb !== undefined && Number.isFinite(kb) && kb > 0 ? round(kb / 1024, 1) : undefined;
       const cpu =
         user !== undefined && system !== undefined && Number.isFinite(user) && Number.isFinite(system)
           ? { user: round(user / 1e6, 2), system: round(system / 1e6, 2) }
           : undefined;
-      return { peakRssMb, cpu };
+      return { peakRssMb, cpu, writtenMb: writtenMb(blocks) };
     } finally {
       rmSync(this.rssFile, { force: true });
     }
