@@ -1,5 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { Child, removeTempRoot } from '../../bench/util.js';
 import { parseIngestSummary } from '../../bench/sqlite.js';
 
@@ -18,10 +19,26 @@ describe('bench: what a measured child reports', () => {
     assert.ok(finished.cpu.user > 0.02, `user ${finished.cpu.user}`);
   });
 
+  it('what the child wrote to storage comes from the probe too', async () => {
+    // 8 MB written and fsynced, next to the repository (a real disk; /tmp may be a tmpfs, whose writes never
+    // reach storage and are not counted).
+    const file = join(process.cwd(), `.bench-probe-${process.pid}.bin`);
+    const script = `const fs = require('fs'); const fd = fs.openSync(${JSON.stringify(file)}, 'w');
+      fs.writeSync(fd, Buffer.alloc(8e6, 1)); fs.fsyncSync(fd); fs.closeSync(fd); fs.rmSync(${JSON.stringify(file)});`;
+    const finished = await new Child(process.execPath, ['-e', script], { timeoutMs: 30_000, rssProbe: true })
+      .exited;
+    assert.equal(finished.code, 0);
+    assert.ok(
+      finished.writtenMb !== undefined && finished.writtenMb >= 7.9 && finished.writtenMb < 12,
+      `written ${finished.writtenMb} MB`,
+    );
+  });
+
   it('a child run without the probe reports neither', async () => {
     const finished = await new Child(process.execPath, ['-e', '0'], { timeoutMs: 30_000 }).exited;
     assert.equal(finished.peakRssMb, undefined);
     assert.equal(finished.cpu, undefined);
+    assert.equal(finished.writtenMb, undefined);
   });
 
   it('reads the counts out of the ingest summary', () => {
