@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
 import { pagingProperties, rejectionsPageSchema, timelineSchema } from './schemas.js';
+import { warnedEvent } from './warned-event.js';
 
 /** A lead's timeline and the quarantine. */
 export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -30,7 +31,7 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       return {
         lead_id,
         webinar_id: webinar_id ?? null,
-        events: entries.map((e) => (e.warnings === null ? e.event : { ...e.event, warnings: e.warnings })),
+        events: entries.map(warnedEvent),
       };
     },
   );

@@ -5,6 +5,7 @@ import { EVENT_TYPES } from '../contract/index.js';
 import type { FeedEvent } from '../store/port.js';
 import type { HttpContext } from './context.js';
 import { problem, sendProblem } from './problem.js';
+import { warnedEvent } from './warned-event.js';
 
 export interface StreamOptions {
   /** How often the store's head is polled while streams are open (events may come from other processes). */
@@ -41,8 +42,7 @@ export function streamMatches(filter: StreamFilter, event: Record<string, unknow
 
 /** One SSE message: `id` is the log position, `event` the type, `data` the CloudEvent (with its warnings). */
 export function sseMessage(feed: FeedEvent): string {
-  const payload = feed.warnings === null ? feed.event : { ...feed.event, warnings: feed.warnings };
-  return `id: ${feed.position}\nevent: ${String(feed.event['type'])}\ndata: ${JSON.stringify(payload)}\n\n`;
+  return `id: ${feed.position}\nevent: ${String(feed.event['type'])}\ndata: ${JSON.stringify(warnedEvent(feed))}\n\n`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   CLIENT_EVENT_TYPES,
+  RESERVED_EXTENSIONS,
   isRfc3339Instant,
   payloadIssues,
   type ClientEventType,
@@ -7,6 +8,7 @@ import {
 import { codePointLength } from '../contract/utf8.js';
 
 const CLIENT_TYPES: ReadonlySet<string> = new Set(CLIENT_EVENT_TYPES);
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_EXTENSIONS);
 
 /**
  * Text of the contract: non-empty, at most `max` code points, no C0/C1 control characters, no unpaired
@@ -78,8 +80,7 @@ export function isPlainlyValidEvent(input: Record<string, unknown>): boolean {
       }
       default: {
         // Anything rarer (datacontenttype, dataschema, subject, other extensions) takes the detailed path.
-        if (!isExtensionName(key) || key === 'position' || key === 'causationid' || key === 'recordedat')
-          return false;
+        if (!isExtensionName(key) || RESERVED.has(key)) return false;
         if (key === 'datacontenttype' || key === 'dataschema' || key === 'subject') return false;
         const value = input[key];
         if (typeof value === 'string') {

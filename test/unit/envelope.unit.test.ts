@@ -144,6 +144,16 @@ describe('SPEC §2 extensions: named [a-z0-9]{1,20}, kept verbatim, position/cau
     rejectsWith({ recordedat: '2026-11-26T10:00:00Z' }, '/recordedat');
   });
 
+  it('warnings is reserved too: the timeline and the stream add the service warnings under that name', () => {
+    // Before it was reserved, a client's `warnings: "hello"` was accepted and every timeline read of that lead
+    // failed (500): the response declares `warnings` as the service's list of warnings.
+    rejectsWith({ warnings: 'hello' }, '/warnings');
+    rejectsWith({ warnings: true }, '/warnings');
+    const judged = judgeEvent({ ...validEvent('client_webinar_entered'), warnings: 'x' });
+    assert.ok(!judged.ok);
+    assert.match(judged.errors[0]!.message, /reserved/);
+  });
+
   it('extension values must be strings, booleans or 32-bit integers: object/array/null/float are rejected', () => {
     rejectsWith({ traceparent: { a: 1 } }, '/traceparent');
     rejectsWith({ traceparent: ['a'] }, '/traceparent');
