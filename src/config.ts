@@ -50,6 +50,19 @@ export type Flags = Record<string, string | boolean | undefined>;
 const str = (v: string | boolean | undefined): string | undefined =>
   typeof v === 'string' && v !== '' ? v : undefined;
 
+/**
+ * WEBINAR_EVENTS_TOKENS, checked at start: malformed entries are errors (TokenAuthority.parse), and so is a value
+ * that is set but names no token (",", " "): it would leave the API open while looking configured. Unset or empty
+ * means no tokens (an open API, loopback only).
+ */
+function tokensSetting(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!TokenAuthority.parse(text).enabled) {
+    throw new Error('WEBINAR_EVENTS_TOKENS is set but names no token: give scope:token entries, or unset it');
+  }
+  return text;
+}
+
 function positiveNumber(text: string | undefined, name: string): number | undefined {
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
@@ -87,7 +100,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     postgres: str(flags['postgres']) ?? str(env['DATABASE_URL']),
     nats: str(flags['nats']) ?? str(env['NATS_URL']),
     forms: str(flags['forms']) ?? str(env['WEBINAR_EVENTS_FORMS']),
-    tokens: str(env['WEBINAR_EVENTS_TOKENS']),
+    tokens: tokensSetting(env['WEBINAR_EVENTS_TOKENS']),
     processors: flags['no-processors'] !== true,
     durability,
     logLevel: env['LOG_LEVEL'] ?? 'info',
@@ -254,7 +267,8 @@ export async function openRuntime(
 
 /** Without tokens the API is open, so it may listen on loopback only. */
 export function assertSafeListen(config: Config): void {
-  if (config.tokens === undefined && !isLoopback(config.host)) {
+  // Judged by what the tokens parse to, as the API's authentication is, not by whether the setting is present.
+  if (!TokenAuthority.parse(config.tokens).enabled && !isLoopback(config.host)) {
     throw new Error(
       `refusing to listen on ${config.host} without WEBINAR_EVENTS_TOKENS: without tokens the API is open, so it ` +
         'binds only to loopback (127.0.0.1, ::1). Set WEBINAR_EVENTS_TOKENS="ingest:…,read:…,admin:…" or use --host 127.0.0.1.',

@@ -186,6 +186,24 @@ describe('assertSafeListen', () => {
     assert.throws(() => assertSafeListen(resolveConfig({}, { HOST: '0.0.0.0' })));
   });
 
+  it('§7 security: a token setting that names no token is refused at start, not taken as "tokens configured"', () => {
+    // "," or " " used to pass the loopback check (the setting was present) while authentication, which skips
+    // empty entries, stayed off: an open API on every interface.
+    for (const value of [',', ' ', ' , ', ',,,']) {
+      assert.throws(
+        () => resolveConfig({ host: '0.0.0.0' }, { WEBINAR_EVENTS_TOKENS: value }),
+        /WEBINAR_EVENTS_TOKENS is set but names no token/,
+        JSON.stringify(value),
+      );
+      // The guard judges the parsed tokens too, whatever built the config.
+      const config = { ...resolveConfig({ host: '0.0.0.0' }, {}), tokens: value };
+      assert.throws(() => assertSafeListen(config), /WEBINAR_EVENTS_TOKENS/, JSON.stringify(value));
+    }
+    assert.throws(() => resolveConfig({}, { WEBINAR_EVENTS_TOKENS: 'root:abcdefghijklmnopqrst' }), /scope/);
+    // Unset or empty: no tokens, loopback only, as before.
+    assert.equal(resolveConfig({}, { WEBINAR_EVENTS_TOKENS: '' }).tokens, undefined);
+  });
+
   it('§7 security: with tokens configured a non-loopback address is allowed', () => {
     const env = { WEBINAR_EVENTS_TOKENS: TOKENS_ENV };
     for (const host of ['0.0.0.0', '::']) {
