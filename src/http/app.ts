@@ -11,6 +11,7 @@ import { consoleRoutes } from './console-routes.js';
 import { registerCors } from './cors.js';
 import type { HttpContext } from './context.js';
 import { eventsRoutes } from './events-routes.js';
+import { EVENT_MEDIA_TYPES } from './media-types.js';
 import { opsRoutes } from './ops-routes.js';
 import { problem, sendProblem } from './problem.js';
 import { readsRoutes } from './reads-routes.js';
@@ -26,12 +27,6 @@ declare module 'fastify' {
     scopes?: Set<Scope>;
   }
 }
-
-const EVENT_MEDIA_TYPES = [
-  'application/json',
-  'application/cloudevents+json',
-  'application/cloudevents-batch+json',
-];
 
 /** How long a client may take; each one closes the connection of a slow or stalled client (slowloris). */
 export interface HttpTimeouts {
@@ -112,7 +107,7 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(EVENT_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) =>
+  app.addContentTypeParser([...EVENT_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
 

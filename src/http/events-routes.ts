@@ -4,6 +4,7 @@ import type { JudgedInput, Verdict } from '../intake/index.js';
 import { judgeValue } from '../pipeline/index.js';
 import { BodyBudget, declaredBodyBytes } from './body-budget.js';
 import type { HttpContext } from './context.js';
+import { EVENT_MEDIA_TYPES } from './media-types.js';
 import { problem, sendProblem } from './problem.js';
 import { batchResultSchema, eventsPageSchema, pagingProperties, verdictSchema } from './schemas.js';
 
@@ -37,6 +38,19 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const pending = ctx.pendingEvents();
     if (pending < ctx.limits.pendingEventsMax) return undefined;
     return overloaded(reply, 'pending_events', `${pending} events are waiting to be committed`);
+  };
+
+  // A binary-mode CloudEvent (its attributes in ce-* headers, the payload as the body) is not supported (SPEC
+  // §2). Sent with a JSON media type, its payload would be judged as a structured event and answered with a
+  // list of envelope errors; say what is wrong instead, before the body is read.
+  const refuseBinaryMode = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    if (request.headers['ce-specversion'] === undefined) return undefined;
+    return sendProblem(
+      reply,
+      problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', {
+        detail: `a binary-mode CloudEvent (ce-* headers) was sent; binary mode is not supported: send the event structured (the attributes and data in one JSON object) as one of ${EVENT_MEDIA_TYPES.join(', ')}`,
+      }),
+    );
   };
 
   const budget = new BodyBudget(ctx.limits.bodyMemoryBytes);
@@ -74,7 +88,8 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       config: { scope: 'ingest' },
       // Back-pressure before the body is read: events waiting for their commit and the bytes of bodies in
       // flight are bounded, so an overload answers 503 instead of growing memory without bound.
-      onRequest: async (request, reply) => refuseWhenOverloaded(reply) ?? reserveBody(request, reply),
+      onRequest: async (request, reply) =>
+        refuseBinaryMode(request, reply) ?? refuseWhenOverloaded(reply) ?? reserveBody(request, reply),
       onResponse: releaseBody,
       onRequestAbort: releaseBody,
       schema: {

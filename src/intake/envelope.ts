@@ -15,7 +15,7 @@ import {
 import { codePointLength } from '../contract/utf8.js';
 import { isCleanText, isPlainlyValidEvent } from './envelope-fast-path.js';
 
-/** Limits of the CloudEvents envelope (SPEC §2, and the decisions written in docs/envelope.md). */
+/** Limits of the CloudEvents envelope (SPEC §2, and the decisions written in the README, "The envelope: CloudEvents 1.0"). */
 export const ENVELOPE_LIMITS = {
   idMaxChars: 128,
   textMaxChars: TEXT_MAX,

@@ -297,6 +297,28 @@ describe('HTTP intake', () => {
       },
     });
     assertProblem(binary, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    // Binary mode with a JSON media type: its payload is not judged as a structured event (which would answer a
+    // list of envelope errors and quarantine it); the answer says binary mode is the problem.
+    const rejectionsBefore = (await h.read<{ rejections: Json[] }>('/v1/rejections?limit=1000')).rejections
+      .length;
+    const binaryJson = await h.post(JSON.stringify(event['data']), {
+      contentType: 'application/json',
+      headers: {
+        'ce-specversion': '1.0',
+        'ce-id': 'bin-2',
+        'ce-source': '/x',
+        'ce-type': String(event['type']),
+      },
+    });
+    assertProblem(binaryJson, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(binaryJson.json<Json>()['detail'] as string, /binary mode is not supported/);
+    const rejectionsAfter = (await h.read<{ rejections: Json[] }>('/v1/rejections?limit=1000')).rejections
+      .length;
+    assert.equal(
+      rejectionsAfter,
+      rejectionsBefore,
+      'not quarantined: it was refused before its body was read',
+    );
     // Nothing of them was stored.
     assert.equal((await h.post(event)).statusCode, 202);
   });
