@@ -85,25 +85,30 @@ function bodyMemoryBytes(text: string | undefined): number {
   return bytes;
 }
 
+/**
+ * The configuration: each setting from its flag, else its environment variable, else its default. A variable set
+ * to the empty string counts as unset (`WEBINAR_EVENTS_DB=` in a compose file must not mean an anonymous
+ * temporary database, nor `PORT=` a random port).
+ */
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
-  const portText = str(flags['port']) ?? env['PORT'] ?? '8080';
+  const portText = str(flags['port']) ?? str(env['PORT']) ?? '8080';
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`port must be 0–65535, not "${portText}"`);
-  const durability = str(flags['durability']) ?? env['WEBINAR_EVENTS_DURABILITY'] ?? 'full';
+  const durability = str(flags['durability']) ?? str(env['WEBINAR_EVENTS_DURABILITY']) ?? 'full';
   if (durability !== 'full' && durability !== 'normal') throw new Error(`durability must be full or normal`);
   const corsFlag = str(flags['cors-origins']);
   return {
-    host: str(flags['host']) ?? env['HOST'] ?? '127.0.0.1',
+    host: str(flags['host']) ?? str(env['HOST']) ?? '127.0.0.1',
     port,
-    db: str(flags['db']) ?? env['WEBINAR_EVENTS_DB'] ?? DEFAULT_DB,
+    db: str(flags['db']) ?? str(env['WEBINAR_EVENTS_DB']) ?? DEFAULT_DB,
     postgres: str(flags['postgres']) ?? str(env['DATABASE_URL']),
     nats: str(flags['nats']) ?? str(env['NATS_URL']),
     forms: str(flags['forms']) ?? str(env['WEBINAR_EVENTS_FORMS']),
     tokens: tokensSetting(env['WEBINAR_EVENTS_TOKENS']),
     processors: flags['no-processors'] !== true,
     durability,
-    logLevel: env['LOG_LEVEL'] ?? 'info',
+    logLevel: str(env['LOG_LEVEL']) ?? 'info',
     rateLimit: positiveNumber(env['WEBINAR_EVENTS_RATE_LIMIT'], 'WEBINAR_EVENTS_RATE_LIMIT'),
     bodyMemoryBytes: bodyMemoryBytes(env['WEBINAR_EVENTS_BODY_MEMORY_MB']),
     streamRetention: streamRetention(env),

@@ -1,0 +1,112 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_DB, resolveConfig } from '../../src/config.js';
+import { loadFormsCatalog } from '../../src/cli/forms-option.js';
+
+/** SPEC §7: each setting from its flag, else its environment variable, else its default. */
+describe('configuration: flag, else environment variable, else default', () => {
+  const cases: Array<{
+    setting: 'host' | 'port' | 'db' | 'postgres' | 'nats' | 'forms' | 'durability';
+    flag: string;
+    variable: string;
+    fromFlag: string;
+    fromEnv: string;
+    fallback: unknown;
+  }> = [
+    {
+      setting: 'host',
+      flag: 'host',
+      variable: 'HOST',
+      fromFlag: '::1',
+      fromEnv: 'localhost',
+      fallback: '127.0.0.1',
+    },
+    { setting: 'port', flag: 'port', variable: 'PORT', fromFlag: '9001', fromEnv: '9002', fallback: 8080 },
+    {
+      setting: 'db',
+      flag: 'db',
+      variable: 'WEBINAR_EVENTS_DB',
+      fromFlag: 'a.db',
+      fromEnv: 'b.db',
+      fallback: DEFAULT_DB,
+    },
+    {
+      setting: 'postgres',
+      flag: 'postgres',
+      variable: 'DATABASE_URL',
+      fromFlag: 'postgres://a/x',
+      fromEnv: 'postgres://b/y',
+      fallback: undefined,
+    },
+    {
+      setting: 'nats',
+      flag: 'nats',
+      variable: 'NATS_URL',
+      fromFlag: 'nats://a',
+      fromEnv: 'nats://b',
+      fallback: undefined,
+    },
+    {
+      setting: 'forms',
+      flag: 'forms',
+      variable: 'WEBINAR_EVENTS_FORMS',
+      fromFlag: 'a.json',
+      fromEnv: 'b.json',
+      fallback: undefined,
+    },
+    {
+      setting: 'durability',
+      flag: 'durability',
+      variable: 'WEBINAR_EVENTS_DURABILITY',
+      fromFlag: 'normal',
+      fromEnv: 'normal',
+      fallback: 'full',
+    },
+  ];
+  const typed = (setting: string, text: string): unknown => (setting === 'port' ? Number(text) : text);
+
+  for (const c of cases) {
+    it(`${c.setting}: --${c.flag} beats ${c.variable}, which beats the default`, () => {
+      const env = { [c.variable]: c.fromEnv };
+      assert.equal(resolveConfig({ [c.flag]: c.fromFlag }, env)[c.setting], typed(c.setting, c.fromFlag));
+      assert.equal(resolveConfig({}, env)[c.setting], typed(c.setting, c.fromEnv));
+      assert.equal(resolveConfig({}, {})[c.setting], c.fallback);
+    });
+
+    it(`${c.setting}: ${c.variable} set to the empty string counts as unset`, () => {
+      assert.equal(resolveConfig({}, { [c.variable]: '' })[c.setting], c.fallback);
+    });
+  }
+
+  it('bad values are errors that name the setting', () => {
+    assert.throws(() => resolveConfig({}, { PORT: 'http' }), /port must be 0–65535/);
+    assert.throws(() => resolveConfig({ port: '70000' }, {}), /port must be 0–65535/);
+    assert.throws(
+      () => resolveConfig({}, { WEBINAR_EVENTS_DURABILITY: 'off' }),
+      /durability must be full or normal/,
+    );
+  });
+});
+
+describe('the forms catalog: --forms, else WEBINAR_EVENTS_FORMS, else none', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'we-config-'));
+  const a = join(dir, 'a.json');
+  const b = join(dir, 'b.json');
+  writeFileSync(a, JSON.stringify({ forms: { 'from-flag': { resubmittable: true } } }));
+  writeFileSync(b, JSON.stringify({ forms: { 'from-env': { resubmittable: true } } }));
+
+  it('reads the file the flag names, else the variable, else allows one submission of every form', () => {
+    try {
+      assert.ok(loadFormsCatalog(a, { WEBINAR_EVENTS_FORMS: b }).resubmittable.has('from-flag'));
+      assert.ok(loadFormsCatalog(undefined, { WEBINAR_EVENTS_FORMS: b }).resubmittable.has('from-env'));
+      assert.equal(loadFormsCatalog(undefined, {}).resubmittable.size, 0);
+      assert.equal(loadFormsCatalog(undefined, { WEBINAR_EVENTS_FORMS: '' }).resubmittable.size, 0);
+      assert.throws(() => loadFormsCatalog(join(dir, 'missing.json'), {}), /cannot read the forms catalog/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
