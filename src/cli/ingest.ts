@@ -16,10 +16,16 @@ quarantined. Prints a summary (or with --json one line per input line, with posi
 
 Options:
   --json             {"line":N,"id":…,"status":…,"position"?,"errors"?,"warnings"?} per line
-  --batch N          lines per transaction (default 1000, at most 10000)
+  --batch N          lines per transaction (default 1000, at most 10000; also cut at 32 MiB of input)
 ${STORE_FLAGS_HELP}
 
 Exit codes: 0 all accepted or duplicate, 3 some rejected, 2 usage, 1 failure.`;
+
+/**
+ * A batch is also cut at this many bytes of input: lines may be up to 1 MiB each (and an oversized one keeps a
+ * 1 MiB prefix), so --batch lines alone would not bound the memory a batch holds.
+ */
+const BATCH_BYTES_MAX = 32 * 1024 * 1024;
 
 export async function ingestCommand(args: readonly string[], out: Output): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -47,6 +53,7 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
   const origin = `ingest:${source === '-' ? 'stdin' : source}`;
   let lines: number[] = [];
   let inputs: JudgedInput[] = [];
+  let pendingBytes = 0;
   const flush = async (): Promise<void> => {
     if (inputs.length === 0) return;
     const verdicts = await runtime.ingest(inputs, origin);
@@ -56,6 +63,7 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
     });
     lines = [];
     inputs = [];
+    pendingBytes = 0;
     progress.update(summary.total);
   };
   try {
@@ -64,15 +72,12 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
       inputs.push(
         input.kind === 'text'
           ? judgeText(input.text)
-          : unreadableInput(
-              input.kind === 'not-utf8'
-                ? '(the line is not valid UTF-8)'
-                : `(a line of ${input.bytes} bytes)`,
-              'utf8',
-              unreadableLineVerdict(input),
-            ),
+          : // Kept as read, base64 (not UTF-8, or cut at MAX_LINE_BYTES possibly inside a character), as HTTP keeps
+            // a body that is not UTF-8.
+            unreadableInput(input.raw.toString('base64'), 'base64', unreadableLineVerdict(input)),
       );
-      if (inputs.length >= batchSize) await flush();
+      pendingBytes += input.bytes;
+      if (inputs.length >= batchSize || pendingBytes >= BATCH_BYTES_MAX) await flush();
     }
     await flush();
     progress.done();

@@ -11,7 +11,7 @@ export function unreadableLineVerdict(input: Exclude<InputLine, { kind: 'text' }
         {
           code: 'INVALID_ENVELOPE',
           path: '',
-          message: `the line is ${input.bytes} bytes; an event may be at most ${MAX_LINE_BYTES} bytes`,
+          message: `the line is ${input.bytes} bytes; an event may be at most ${MAX_LINE_BYTES} bytes (the quarantine keeps its first ${MAX_LINE_BYTES})`,
         },
       ],
     };

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { MAX_LINE_BYTES } from '../../src/cli/ndjson-lines.js';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
 import { funnelEvents } from './story.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/webinar-events.js', import.meta.url));
@@ -183,6 +185,42 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
         .join('\n')}\n`,
     );
     assert.equal((await cli(['validate', clean])).code, 0);
+  });
+
+  it('ingest quarantines a line that is not UTF-8 and an oversized one as read (base64), not a placeholder', async () => {
+    const notUtf8 = Buffer.from([0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a, 0xff, 0xfe, 0x7d]); // {"id":\xff\xfe}
+    const oversized = Buffer.from(`{"pad":"${'p'.repeat(MAX_LINE_BYTES)}"}`);
+    const raw = join(dir, 'unreadable.ndjson');
+    writeFileSync(raw, Buffer.concat([notUtf8, Buffer.from('\n'), oversized, Buffer.from('\n')]));
+    const rawDb = join(dir, 'unreadable.sqlite');
+    const ran = await cli(['ingest', raw, '--json', '--db', rawDb]);
+    assert.equal(ran.code, 3, ran.stderr);
+    assert.deepEqual(
+      jsonLines(ran.stdout).map((v) => [
+        v['line'],
+        v['status'],
+        (v['errors'] as Array<{ code: string }>)[0]!.code,
+      ]),
+      [
+        [1, 'rejected', 'MALFORMED_JSON'],
+        [2, 'rejected', 'INVALID_ENVELOPE'],
+      ],
+    );
+    const store = new SqliteEventStore(rawDb);
+    try {
+      const [first, second, ...more] = await store.readRejections(0, 10);
+      assert.deepEqual(more, []);
+      assert.equal(first!.raw_encoding, 'base64');
+      assert.ok(Buffer.from(first!.raw, 'base64').equals(notUtf8), 'the bytes as read');
+      assert.equal(second!.raw_encoding, 'base64');
+      assert.ok(
+        Buffer.from(second!.raw, 'base64').equals(oversized.subarray(0, MAX_LINE_BYTES)),
+        'the first MAX_LINE_BYTES bytes',
+      );
+      assert.match(JSON.stringify(second!.errors), new RegExp(`the line is ${oversized.length} bytes`));
+    } finally {
+      await store.close();
+    }
   });
 
   it('usage errors exit 2 and say what is wrong', async () => {
