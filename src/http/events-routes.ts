@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONTRACT_CODES, EVENT_TYPES } from '../contract/index.js';
 import type { JudgedInput, Verdict } from '../intake/index.js';
 import { judgeValue } from '../pipeline/index.js';
+import { jsonArrayElements } from './batch-elements.js';
 import { BodyBudget, declaredBodyBytes } from './body-budget.js';
 import type { HttpContext } from './context.js';
 import { EVENT_MEDIA_TYPES } from './media-types.js';
@@ -131,7 +132,13 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
             }),
           );
         }
-        const verdicts = await ingest(value.map((element) => judgeValue(element)));
+        // A rejected element is quarantined as written in the body; the body is split only if one is.
+        let elements: string[] | null | undefined;
+        const rawElement = (i: number): string | undefined => {
+          elements ??= jsonArrayElements(text, (value as unknown[]).length);
+          return elements?.[i];
+        };
+        const verdicts = await ingest(value.map((element, i) => judgeValue(element, () => rawElement(i))));
         let accepted = 0;
         let duplicates = 0;
         for (const v of verdicts) {

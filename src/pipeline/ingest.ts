@@ -47,9 +47,22 @@ export function judgeText(text: string): JudgedInput {
   return { raw: text, rawEncoding: 'utf8', judgement: judgeEvent(parsed.value) };
 }
 
-/** Judges one already-parsed value (an element of a batch); its raw form is its JSON text. */
-export function judgeValue(value: unknown, raw?: string): JudgedInput {
-  return { raw: raw ?? jsonText(value), rawEncoding: 'utf8', judgement: judgeEvent(value) };
+/**
+ * Judges one already-parsed value (an element of a batch). Its raw form, needed only if it is rejected, is `raw`
+ * (or what `raw()` returns, computed on first use), else its JSON text.
+ */
+export function judgeValue(value: unknown, raw?: string | (() => string | undefined)): JudgedInput {
+  const judgement = judgeEvent(value);
+  if (typeof raw === 'string') return { raw, rawEncoding: 'utf8', judgement };
+  let text: string | undefined;
+  return {
+    get raw(): string {
+      text ??= raw?.() ?? jsonText(value);
+      return text;
+    },
+    rawEncoding: 'utf8',
+    judgement,
+  };
 }
 
 /**

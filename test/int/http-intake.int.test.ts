@@ -101,6 +101,21 @@ describe('HTTP intake', () => {
     for (const result of odd.json<{ results: Json[] }>().results) assertIssue(result, 'INVALID_ENVELOPE', '');
     quarantined.push({ raw: 'null', encoding: 'utf8', code: 'INVALID_ENVELOPE' });
     quarantined.push({ raw: '7', encoding: 'utf8', code: 'INVALID_ENVELOPE' });
+    // A rejected element is quarantined as written in the body, not re-serialized: its duplicate key, the
+    // spelling of its number and its escape are what the producer sent (re-serializing kept "id":"dup-2" only,
+    // 1.5 and "e").
+    const written =
+      '{"id":"dup-1","id":"dup-2","specversion":"1.0","source":"/x","type":"client_webinar_registered",' +
+      '"data":{"lead_id":"L-raw","webinar_id":"W-raw","webinar_type":"live","registered_at":"2026-11-26T10:00:00Z",' +
+      '"source":"\\u0065mail","extra":1.50}}';
+    const asWritten = await h.post(
+      `[ ${JSON.stringify(registered({ lead: 'L-raw2', webinar: 'W-raw' }))},\n  ${written} ]`,
+    );
+    assert.equal(asWritten.statusCode, 200, asWritten.body);
+    const [fine, broken] = asWritten.json<{ results: Json[] }>().results;
+    assert.equal(fine!['status'], 'accepted');
+    assertIssue(broken!, 'UNKNOWN_FIELD', '/data/extra');
+    quarantined.push({ raw: written, encoding: 'utf8', code: 'UNKNOWN_FIELD' });
     const empty = await h.post([]);
     assert.equal(empty.statusCode, 200, empty.body);
     assert.deepEqual(empty.json(), { results: [], accepted: 0, duplicates: 0, rejected: 0 });
