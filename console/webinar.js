@@ -21,6 +21,14 @@ const TOTALS = [
   ['anonymous_entries', 'anonymous entries'],
 ];
 
+/** `NO_PRIOR_ENTRY 2, ANONYMOUS_ENTRY 1`: events carrying each warning code (the report's `warnings`). */
+function warningText(counts) {
+  return Object.entries(counts ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+}
+
 /** The funnel registered → entered → completed → attended as an inline SVG of horizontal bars. */
 export function funnelChart(totals) {
   const max = Math.max(1, ...STAGES.map(([key]) => totals[key] ?? 0));
@@ -209,6 +217,11 @@ export class WebinarView {
         ),
       ),
       h('div', { class: 'funnel-box' }, h('h3', { text: 'Funnel' }), funnelChart(totals)),
+      h('p', {
+        class: 'warnings-line',
+        id: 'warning-totals',
+        text: `Warnings: ${warningText(totals.warnings) || 'none'}`,
+      }),
     );
     replace(
       this.body,
@@ -234,6 +247,7 @@ export class WebinarView {
                   'verdict',
                   'classified',
                   'route',
+                  'warnings',
                 ].map((t) => h('th', { text: t })),
               ),
             ),
@@ -257,6 +271,7 @@ export class WebinarView {
                   verdictCell(lead),
                   h('td', { class: 'nowrap', text: shortTime(lead.classified_at) }),
                   h('td', { text: lead.route ?? '—' }),
+                  h('td', { class: 'nowrap', text: warningText(lead.warnings) || '—' }),
                 ),
               ),
             ),

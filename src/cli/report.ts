@@ -6,7 +6,8 @@ import type { Output } from './output.js';
 export const reportHelp = `Usage: webinar-events report <webinar_id> [--json] [--limit N] [--after LEAD] [store options]
 
 The attendance report of a webinar: totals (leads registered, entered, completed, attended, not attended,
-unclassified; anonymous entries) and a table of leads with their facts, verdict and route.
+unclassified; anonymous entries; events carrying each warning code) and a table of leads with their facts,
+verdict, route and warnings.
 --json prints the same body as GET /v1/webinars/<id>/attendance.
 
 Options:
@@ -15,15 +16,33 @@ Options:
   --after LEAD   the page after this lead_id
 ${STORE_FLAGS_HELP}`;
 
+/** `NO_PRIOR_ENTRY 2, ANONYMOUS_ENTRY 1`: events carrying each warning code. */
+const warningText = (counts: Readonly<Record<string, number>>): string =>
+  Object.entries(counts)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+
 function table(report: AttendanceReport): string {
   const t = report.totals;
   const lines = [
     `webinar ${report.webinar_id}`,
     `  registered ${t.registered}  entered ${t.entered}  completed ${t.completed}`,
     `  attended ${t.attended}  not attended ${t.not_attended}  unclassified ${t.unclassified}  anonymous entries ${t.anonymous_entries}`,
+    `  warnings ${warningText(t.warnings) || 'none'}`,
     '',
   ];
-  const header = ['lead_id', 'reg', 'entries', 'lefts', 'completions', 'forms', 'verdict', 'route'];
+  const header = [
+    'lead_id',
+    'reg',
+    'entries',
+    'lefts',
+    'completions',
+    'forms',
+    'verdict',
+    'route',
+    'warnings',
+  ];
   const rows = report.leads.map((l) => [
     l.lead_id,
     l.registered ? 'yes' : 'no',
@@ -33,6 +52,7 @@ function table(report: AttendanceReport): string {
     String(l.forms),
     l.attended === null ? '-' : l.attended ? 'attended' : 'not attended',
     l.route ?? '-',
+    warningText(l.warnings) || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]): string =>

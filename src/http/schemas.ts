@@ -81,6 +81,13 @@ export const rejectionsPageSchema = {
   },
 };
 
+/** Events carrying each warning code, by code (SPEC §3: warnings are visible in the report). */
+const warningCountsSchema = {
+  type: 'object',
+  description: 'events carrying each warning code, by code; codes without events are absent',
+  additionalProperties: { type: 'integer' },
+};
+
 export const reportSchema = {
   type: 'object',
   required: ['webinar_id', 'totals', 'leads', 'next'],
@@ -88,17 +95,20 @@ export const reportSchema = {
     webinar_id: { type: 'string' },
     totals: {
       type: 'object',
-      properties: Object.fromEntries(
-        [
-          'registered',
-          'entered',
-          'completed',
-          'attended',
-          'not_attended',
-          'unclassified',
-          'anonymous_entries',
-        ].map((k) => [k, { type: 'integer' }]),
-      ),
+      properties: {
+        ...Object.fromEntries(
+          [
+            'registered',
+            'entered',
+            'completed',
+            'attended',
+            'not_attended',
+            'unclassified',
+            'anonymous_entries',
+          ].map((k) => [k, { type: 'integer' }]),
+        ),
+        warnings: warningCountsSchema,
+      },
     },
     leads: {
       type: 'array',
@@ -114,6 +124,7 @@ export const reportSchema = {
           attended: { type: ['boolean', 'null'] },
           classified_at: { type: ['string', 'null'] },
           route: { type: ['string', 'null'] },
+          warnings: warningCountsSchema,
         },
       },
     },

@@ -74,7 +74,12 @@ export interface ReportLead {
   readonly attended: boolean | null;
   readonly classified_at: string | null;
   readonly route: 'attended' | 'not_attended' | null;
+  /** The lead's events in this webinar that carry each warning code (SPEC §3): `{}` when none. */
+  readonly warnings: WarningCounts;
 }
+
+/** Events carrying each warning code, by code; codes without events are absent. */
+export type WarningCounts = Readonly<Record<string, number>>;
 
 export interface ReportTotals {
   readonly registered: number;
@@ -84,6 +89,8 @@ export interface ReportTotals {
   readonly not_attended: number;
   readonly unclassified: number;
   readonly anonymous_entries: number;
+  /** Events of the webinar that carry each warning code (SPEC §3), anonymous entries included. */
+  readonly warnings: WarningCounts;
 }
 
 export interface EventStore {

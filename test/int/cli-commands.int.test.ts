@@ -126,6 +126,7 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
       not_attended: 0,
       unclassified: 3,
       anonymous_entries: 0,
+      warnings: {},
     });
     const attended = report.leads.filter((l) => l.attended === true).map((l) => [l.lead_id, l.route]);
     assert.deepEqual(attended, [

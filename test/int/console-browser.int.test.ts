@@ -309,7 +309,14 @@ describe('operator console in a real browser', { skip: CHROMIUM === null, timeou
     await page.goto(`${server.url}/console#webinar/${W}`);
     await page.waitForSelector('#funnel');
     const report = await read<Report>(`/v1/webinars/${W}/attendance`);
-    assert.deepEqual(await totalsShown(), report.totals);
+    const { warnings, ...counts } = report.totals as Record<string, unknown>;
+    assert.deepEqual(await totalsShown(), counts);
+    // The warnings line: events carrying each warning code, as the report gives them.
+    const expected = Object.entries(warnings as Record<string, number>)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    assert.equal(await page.textContent('#warning-totals'), `Warnings: ${expected || 'none'}`);
     assert.deepEqual(await funnelShown(), {
       registered: report.totals['registered'],
       entered: report.totals['entered'],
@@ -360,7 +367,14 @@ describe('operator console in a real browser', { skip: CHROMIUM === null, timeou
       undefined,
       { timeout: WAIT_MS },
     );
-    assert.deepEqual(await totalsShown(), report.totals);
+    const { warnings, ...counts } = report.totals as Record<string, unknown>;
+    assert.deepEqual(await totalsShown(), counts);
+    // The warnings line: events carrying each warning code, as the report gives them.
+    const expected = Object.entries(warnings as Record<string, number>)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    assert.equal(await page.textContent('#warning-totals'), `Warnings: ${expected || 'none'}`);
     assert.match(
       (await page.locator('#leads tbody tr[data-lead="L-15"]').textContent()) ?? '',
       /not attended/,

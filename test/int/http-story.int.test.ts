@@ -236,6 +236,8 @@ describe('HTTP attendance story', () => {
       not_attended: 1,
       unclassified: 1,
       anonymous_entries: 1,
+      // Events carrying each warning: R4's entry and completion (no registration), the anonymous entry.
+      warnings: { NO_PRIOR_REGISTRATION: 2, ANONYMOUS_ENTRY: 1 },
     });
     assert.deepEqual(
       page1.leads.map((l) => l['lead_id']),
@@ -271,6 +273,9 @@ describe('HTTP attendance story', () => {
     assert.equal(byLead.get('R2')?.['completions'], 1);
     assert.equal(typeof byLead.get('R3')?.['classified_at'], 'string');
     assert.equal(byLead.get('R1')?.['classified_at'], null);
+    // SPEC §3: the warnings are in the report, per lead too (over HTTP: the response schema keeps them).
+    assert.deepEqual(byLead.get('R4')?.['warnings'], { NO_PRIOR_REGISTRATION: 2 });
+    assert.deepEqual(byLead.get('R2')?.['warnings'], {});
   });
 
   it("§7: the timeline lists the lead's events in order with their warnings, optionally for one webinar", async () => {

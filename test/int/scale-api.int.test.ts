@@ -325,11 +325,19 @@ function derivedView(log: readonly Json[]): Json {
   };
 }
 
+/**
+ * The report without what depends on arrival order: when a verdict was made, and the warnings (a rival `left`
+ * stored before or after its `entered` carries NO_PRIOR_ENTRY or not, and which rival is stored may differ).
+ */
 function reportView(reports: readonly Json[]): Json[] {
-  return reports.map((r) => ({
-    ...r,
-    leads: (r['leads'] as Json[]).map(({ classified_at: _c, ...lead }) => lead),
-  }));
+  return reports.map((r) => {
+    const { warnings: _w, ...totals } = r['totals'] as Json;
+    return {
+      ...r,
+      totals,
+      leads: (r['leads'] as Json[]).map(({ classified_at: _c, warnings: _lw, ...lead }) => lead),
+    };
+  });
 }
 
 /**

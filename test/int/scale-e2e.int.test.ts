@@ -420,6 +420,7 @@ describe(
         not_attended: 1,
         unclassified: 1,
         anonymous_entries: 0,
+        warnings: { ANONYMOUS_ENTRY: 1, NO_PRIOR_ENTRY: 1, NO_PRIOR_REGISTRATION: 2 },
       });
     });
   },

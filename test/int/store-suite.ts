@@ -449,6 +449,7 @@ export function storeSuite(name: string, open: OpenStore): void {
           not_attended: 0,
           unclassified: 2,
           anonymous_entries: 1,
+          warnings: { ANONYMOUS_ENTRY: 2 },
         });
       });
     });
@@ -539,6 +540,7 @@ export function storeSuite(name: string, open: OpenStore): void {
           not_attended: 4,
           unclassified: 2,
           anonymous_entries: 0,
+          warnings: {},
         };
         assert.deepEqual((await attendanceReport(store, 'W-0')).totals, totals);
         // A lead classified false that completes later is re-classified true, and routed again.
@@ -562,6 +564,7 @@ export function storeSuite(name: string, open: OpenStore): void {
           attended: true,
           classified_at: upgraded[0]!.data['timestamp'],
           route: 'attended',
+          warnings: {},
         });
         assert.deepEqual(
           report.leads.find((l) => l.lead_id === 'L-0-4'),
@@ -575,6 +578,7 @@ export function storeSuite(name: string, open: OpenStore): void {
             attended: null,
             classified_at: null,
             route: null,
+            warnings: {},
           },
         );
         assertDerivedOnce(await wholeLog(store));
@@ -611,9 +615,53 @@ export function storeSuite(name: string, open: OpenStore): void {
             not_attended: 0,
             unclassified: 0,
             anonymous_entries: 0,
+            warnings: {},
           },
           leads: [],
           next: null,
+        });
+      });
+    });
+
+    it('shows the warnings in the report: events per code for the webinar and for each lead (SPEC §3)', async () => {
+      await withStore(open, async ({ store }) => {
+        const verdicts = await ingest(store, [
+          registered('r-1', 'L-1', 'W-1'),
+          entered('e-1', 'L-1', 'W-1', 's-1'),
+          entered('e-2', 'L-2', 'W-1', 's-2'), // no registration
+          left('l-3', 'L-3', 'W-1', 's-3'), // no registration, no entry
+          entered('anon-1', null, 'W-1', 's-4'),
+          entered('e-9', 'L-1', 'W-2', 's-9'), // another webinar: not in W-1's report
+        ]);
+        const said = (id: string): string[] =>
+          verdicts
+            .filter((v) => v.status === 'accepted' && v.id === id)
+            .flatMap((v) => (v.status === 'accepted' ? v.warnings.map((w) => w.code) : []));
+        assert.deepEqual(said('e-2'), ['NO_PRIOR_REGISTRATION']);
+        assert.deepEqual(said('l-3').sort(), ['NO_PRIOR_ENTRY', 'NO_PRIOR_REGISTRATION']);
+        await drainClassifier(store, tickingClock());
+        const report = await attendanceReport(store, 'W-1');
+        assert.deepEqual(report.totals.warnings, {
+          NO_PRIOR_REGISTRATION: 2,
+          NO_PRIOR_ENTRY: 1,
+          ANONYMOUS_ENTRY: 1,
+        });
+        assert.deepEqual(
+          report.leads.map((l) => [l.lead_id, l.warnings]),
+          [
+            ['L-1', {}],
+            ['L-2', { NO_PRIOR_REGISTRATION: 1 }],
+            ['L-3', { NO_PRIOR_ENTRY: 1, NO_PRIOR_REGISTRATION: 1 }],
+          ],
+        );
+        // Paged: a page's leads carry their own warnings, whatever the page.
+        const second = await attendanceReport(store, 'W-1', 'L-2', 1);
+        assert.deepEqual(
+          second.leads.map((l) => [l.lead_id, l.warnings]),
+          [['L-3', { NO_PRIOR_ENTRY: 1, NO_PRIOR_REGISTRATION: 1 }]],
+        );
+        assert.deepEqual((await attendanceReport(store, 'W-2')).totals.warnings, {
+          NO_PRIOR_REGISTRATION: 1,
         });
       });
     });

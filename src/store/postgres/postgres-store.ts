@@ -14,6 +14,7 @@ import { MIGRATIONS } from './migrations.js';
 import { PostgresTx } from './postgres-tx.js';
 import { feedEventFromRow, type FeedRow } from '../log-rows.js';
 import { rejectionFromRow, reportLeadFromRow, type AttendanceRow, type RejectionRow } from './rows.js';
+import { warningCounts, withLeadWarnings, type WarningCountRow } from '../report-warnings.js';
 import * as sql from './sql/index.js';
 
 export interface PostgresOptions {
@@ -214,7 +215,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   async reportTotals(webinarId: string): Promise<ReportTotals> {
-    const { rows } = await this.pool.query<ReportTotals>(sql.reportTotals, [webinarId]);
+    const [{ rows }, warned] = await Promise.all([
+      this.pool.query<Omit<ReportTotals, 'warnings'>>(sql.reportTotals, [webinarId]),
+      this.pool.query<WarningCountRow>(sql.reportWarnings, [webinarId]),
+    ]);
     const t = rows[0]!;
     return {
       registered: t.registered,
@@ -224,12 +228,19 @@ export class PostgresEventStore implements EventStore {
       not_attended: t.not_attended,
       unclassified: t.unclassified,
       anonymous_entries: t.anonymous_entries,
+      warnings: warningCounts(warned.rows),
     };
   }
 
   async reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]> {
     const { rows } = await this.pool.query<AttendanceRow>(sql.reportLeads, [webinarId, afterLead, limit]);
-    return rows.map(reportLeadFromRow);
+    if (rows.length === 0) return [];
+    const leads = rows.map(reportLeadFromRow);
+    const warned = await this.pool.query<WarningCountRow>(sql.reportLeadWarnings, [
+      webinarId,
+      leads.map((l) => l.lead_id),
+    ]);
+    return withLeadWarnings(leads, warned.rows);
   }
 
   async evaluations(): Promise<EvaluationRecord[]> {

@@ -39,7 +39,7 @@ export function attendanceRecordFromRow(row: AttendanceRow): AttendanceRecord {
   };
 }
 
-export function reportLeadFromRow(row: AttendanceRow): ReportLead {
+export function reportLeadFromRow(row: AttendanceRow): Omit<ReportLead, 'warnings'> {
   return {
     lead_id: row.lead_id,
     registered: row.registered,

@@ -11,6 +11,7 @@ import type {
   StoreTx,
   TxPurpose,
 } from '../port.js';
+import { warningCounts, withLeadWarnings, type WarningCountRow } from '../report-warnings.js';
 import { feedEventFromRow, type FeedRow } from '../log-rows.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteTx, prepareStatements, type Statements } from './sqlite-tx.js';
@@ -93,6 +94,14 @@ export class SqliteEventStore implements EventStore {
           coalesce(sum(verdict IS NULL), 0) AS unclassified
         FROM attendance WHERE webinar_id = ?`),
       anonymous: q('SELECT anonymous_entries FROM attendance_webinars WHERE webinar_id = ?').pluck(),
+      // Both read the partial index events_warned: only events that carry warnings are in it.
+      warnings: q(`SELECT j.value ->> 'code' AS code, count(DISTINCT e.position) AS events
+        FROM events e, json_each(e.warnings) j WHERE e.webinar_id = ? AND e.warnings IS NOT NULL
+        GROUP BY code`),
+      leadWarnings: q(`SELECT e.lead_id, j.value ->> 'code' AS code, count(DISTINCT e.position) AS events
+        FROM events e, json_each(e.warnings) j WHERE e.webinar_id = ? AND e.warnings IS NOT NULL
+          AND e.lead_id IN (SELECT value FROM json_each(?))
+        GROUP BY e.lead_id, code`),
       leads: q('SELECT * FROM attendance WHERE webinar_id = ? AND lead_id > ? ORDER BY lead_id LIMIT ?'),
       evaluations: q(
         'SELECT id, webinar_id, requested_at, requester, at_position FROM evaluations ORDER BY seq',
@@ -148,11 +157,12 @@ export class SqliteEventStore implements EventStore {
   async reportTotals(webinarId: string): Promise<ReportTotals> {
     const totals = this.queries.totals.get(webinarId) as Omit<ReportTotals, 'anonymous_entries'>;
     const anonymous = (this.queries.anonymous.get(webinarId) as number | undefined) ?? 0;
-    return { ...totals, anonymous_entries: anonymous };
+    const warnings = warningCounts(this.queries.warnings.all(webinarId) as WarningCountRow[]);
+    return { ...totals, anonymous_entries: anonymous, warnings };
   }
 
   async reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]> {
-    return (this.queries.leads.all(webinarId, afterLead, limit) as AttendanceRow[]).map((r) => ({
+    const leads = (this.queries.leads.all(webinarId, afterLead, limit) as AttendanceRow[]).map((r) => ({
       lead_id: r.lead_id,
       registered: r.registered === 1,
       entries: r.entries,
@@ -163,6 +173,9 @@ export class SqliteEventStore implements EventStore {
       classified_at: r.classified_at,
       route: r.route_status as ReportLead['route'],
     }));
+    if (leads.length === 0) return [];
+    const ids = JSON.stringify(leads.map((l) => l.lead_id));
+    return withLeadWarnings(leads, this.queries.leadWarnings.all(webinarId, ids) as WarningCountRow[]);
   }
 
   async evaluations(): Promise<EvaluationRecord[]> {
