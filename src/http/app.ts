@@ -11,6 +11,7 @@ import { consoleRoutes } from './console-routes.js';
 import { registerCors } from './cors.js';
 import type { HttpContext } from './context.js';
 import { eventsRoutes } from './events-routes.js';
+import { evaluationsRoutes } from './evaluations-routes.js';
 import { EVENT_MEDIA_TYPES } from './media-types.js';
 import { opsRoutes } from './ops-routes.js';
 import { problem, sendProblem } from './problem.js';
@@ -250,6 +251,7 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
 
   eventsRoutes(app, ctx);
   webinarsRoutes(app, ctx);
+  evaluationsRoutes(app, ctx);
   readsRoutes(app, ctx);
   opsRoutes(app, ctx);
   streamRoutes(app, ctx);

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { HttpContext } from './context.js';
+
+const evaluationRecordSchema = {
+  type: 'object',
+  required: ['id', 'webinar_id', 'requested_at', 'requester', 'at_position'],
+  properties: {
+    id: { type: 'string' },
+    webinar_id: { type: 'string' },
+    requested_at: { type: 'string' },
+    requester: { type: 'string' },
+    at_position: { type: 'integer' },
+  },
+};
+
+export const evaluationsListSchema = {
+  type: 'object',
+  required: ['webinar_id', 'evaluations'],
+  properties: {
+    webinar_id: { type: 'string' },
+    evaluations: { type: 'array', items: evaluationRecordSchema },
+  },
+};
+
+/**
+ * The explicit evaluations recorded beside the log (SPEC §6), so that the `causationid` of an `attended=false`
+ * classification can be looked up.
+ */
+export function evaluationsRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  app.get(
+    '/v1/webinars/:webinar_id/evaluations',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary:
+          'Recorded explicit evaluations of a webinar, oldest first; each id is the causationid of the attended=false classifications it made',
+        params: {
+          type: 'object',
+          required: ['webinar_id'],
+          properties: { webinar_id: { type: 'string', minLength: 1, maxLength: 256 } },
+        },
+        response: { 200: evaluationsListSchema },
+      },
+    },
+    async (request) => {
+      const { webinar_id } = request.params as { webinar_id: string };
+      const all = await ctx.store.evaluations();
+      return { webinar_id, evaluations: all.filter((e) => e.webinar_id === webinar_id) };
+    },
+  );
+}
