@@ -44,8 +44,7 @@ export function evaluationsRoutes(app: FastifyInstance, ctx: HttpContext): void 
     },
     async (request) => {
       const { webinar_id } = request.params as { webinar_id: string };
-      const all = await ctx.store.evaluations();
-      return { webinar_id, evaluations: all.filter((e) => e.webinar_id === webinar_id) };
+      return { webinar_id, evaluations: await ctx.store.evaluations(webinar_id) };
     },
   );
 }

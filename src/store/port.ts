@@ -102,7 +102,8 @@ export interface EventStore {
   timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
   reportTotals(webinarId: string): Promise<ReportTotals>;
   reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;
-  evaluations(): Promise<EvaluationRecord[]>;
+  /** The recorded evaluation requests, oldest first: all of them, or one webinar's. */
+  evaluations(webinarId?: string): Promise<EvaluationRecord[]>;
   checkpoints(): Promise<Record<string, number>>;
   head(): Promise<number>;
   ping(): Promise<void>;

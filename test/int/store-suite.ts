@@ -531,6 +531,12 @@ export function storeSuite(name: string, open: OpenStore): void {
           assert.equal(typeof e.id, 'string');
           assert.match(e.requested_at, /^2026-11-27T/);
         }
+        assert.deepEqual(
+          await store.evaluations('W-0'),
+          evaluations.slice(0, 2),
+          "one webinar's, oldest first",
+        );
+        assert.deepEqual(await store.evaluations('W-never'), []);
         await drainRouter(store, clock);
         const totals = {
           registered: 10,

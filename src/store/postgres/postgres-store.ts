@@ -243,8 +243,8 @@ export class PostgresEventStore implements EventStore {
     return withLeadWarnings(leads, warned.rows);
   }
 
-  async evaluations(): Promise<EvaluationRecord[]> {
-    return (await this.pool.query<EvaluationRecord>(sql.readEvaluations)).rows;
+  async evaluations(webinarId?: string): Promise<EvaluationRecord[]> {
+    return (await this.pool.query<EvaluationRecord>(sql.readEvaluations, [webinarId ?? null])).rows;
   }
 
   async checkpoints(): Promise<Record<string, number>> {

@@ -104,7 +104,8 @@ export class SqliteEventStore implements EventStore {
         GROUP BY e.lead_id, code`),
       leads: q('SELECT * FROM attendance WHERE webinar_id = ? AND lead_id > ? ORDER BY lead_id LIMIT ?'),
       evaluations: q(
-        'SELECT id, webinar_id, requested_at, requester, at_position FROM evaluations ORDER BY seq',
+        `SELECT id, webinar_id, requested_at, requester, at_position FROM evaluations
+          WHERE @webinar IS NULL OR webinar_id = @webinar ORDER BY seq`,
       ),
       checkpoints: q('SELECT processor, position FROM checkpoints'),
       ping: q('SELECT 1').pluck(),
@@ -178,8 +179,8 @@ export class SqliteEventStore implements EventStore {
     return withLeadWarnings(leads, this.queries.leadWarnings.all(webinarId, ids) as WarningCountRow[]);
   }
 
-  async evaluations(): Promise<EvaluationRecord[]> {
-    return this.queries.evaluations.all() as EvaluationRecord[];
+  async evaluations(webinarId?: string): Promise<EvaluationRecord[]> {
+    return this.queries.evaluations.all({ webinar: webinarId ?? null }) as EvaluationRecord[];
   }
 
   async checkpoints(): Promise<Record<string, number>> {
