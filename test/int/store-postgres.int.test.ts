@@ -91,6 +91,24 @@ if (!available) {
       }
     });
 
+    it('refuses a schema written by a newer version (an unknown migration)', async () => {
+      const schema = uniqueSchemaName();
+      try {
+        await (await PostgresEventStore.open(url, { schema })).close();
+        await onPostgres(
+          url,
+          `INSERT INTO "${schema}".schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')`,
+        );
+        await assert.rejects(PostgresEventStore.open(url, { schema }), (error: Error) => {
+          assert.match(error.message, new RegExp(`schema "${schema}" has schema migration 99`));
+          assert.match(error.message, /newer version/);
+          return true;
+        });
+      } finally {
+        await onPostgres(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    });
+
     it('accepts exactly one of each conflict between two instances, with gap-free positions', async () => {
       await withStore(openPostgres, async ({ store: a, reopen }) => {
         const b = await reopen();

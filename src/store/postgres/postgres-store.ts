@@ -14,6 +14,7 @@ import { MIGRATIONS } from './migrations.js';
 import { PostgresTx } from './postgres-tx.js';
 import { feedEventFromRow, type FeedRow } from '../log-rows.js';
 import { rejectionFromRow, reportLeadFromRow, type AttendanceRow, type RejectionRow } from './rows.js';
+import { assertKnownSchema } from '../schema-version.js';
 import { warningCounts, withLeadWarnings, type WarningCountRow } from '../report-warnings.js';
 import * as sql from './sql/index.js';
 
@@ -142,6 +143,7 @@ export class PostgresEventStore implements EventStore {
         const applied = new Set(
           (await client.query<{ version: number }>(sql.appliedMigrations)).rows.map((r) => r.version),
         );
+        assertKnownSchema(applied, MIGRATIONS, `the PostgreSQL schema "${schema}"`);
         for (const migration of MIGRATIONS) {
           if (applied.has(migration.version)) continue;
           await client.query('BEGIN');
