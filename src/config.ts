@@ -10,6 +10,7 @@ import { TokenAuthority, isLoopback } from './http/auth.js';
 import { parseCorsOrigins } from './http/cors.js';
 import { DEFAULT_HTTP_LIMITS, type HttpContext, type ReadinessCheck } from './http/context.js';
 import { LogNotifier } from './http/log-notifier.js';
+import { WriteHealth } from './http/write-health.js';
 import { ServiceMetrics } from './http/metrics.js';
 import type { FormsCatalog, JudgedInput, Verdict } from './intake/index.js';
 import {
@@ -41,6 +42,8 @@ export interface Config {
   readonly bodyMemoryBytes: number;
   /** WEBINAR_EVENTS_CORS_ORIGINS / --cors-origins: origins whose pages may call the API; empty: no CORS. */
   readonly corsOrigins: readonly string[];
+  /** How long `serve` waits for open requests at SIGTERM before closing their connections. */
+  readonly shutdownGraceMs: number;
 }
 
 export const DEFAULT_DB = './data/webinar-events.sqlite';
@@ -112,6 +115,9 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     rateLimit: positiveNumber(env['WEBINAR_EVENTS_RATE_LIMIT'], 'WEBINAR_EVENTS_RATE_LIMIT'),
     bodyMemoryBytes: bodyMemoryBytes(env['WEBINAR_EVENTS_BODY_MEMORY_MB']),
     streamRetention: streamRetention(env),
+    shutdownGraceMs:
+      (positiveNumber(str(env['WEBINAR_EVENTS_SHUTDOWN_GRACE_S']), 'WEBINAR_EVENTS_SHUTDOWN_GRACE_S') ?? 10) *
+      1000,
     corsOrigins:
       corsFlag !== undefined
         ? parseCorsOrigins(corsFlag, '--cors-origins')
@@ -198,7 +204,11 @@ export async function openRuntime(
         { classifier: true, router: true, bus },
       )
     : null;
-  const readiness: ReadinessCheck[] = [{ name: 'store', check: () => store.ping() }];
+  const writes = new WriteHealth();
+  const readiness: ReadinessCheck[] = [
+    { name: 'store', check: () => store.ping() },
+    { name: 'store_writes', check: () => writes.check() },
+  ];
   if (bus !== null) readiness.push({ name: 'bus', check: () => bus.ping() });
   const evaluate = async (webinarId: string, requester: string): Promise<DerivedEvent[]> => {
     const classified = await evaluateAttendance(store, { webinarId, requester });
@@ -215,12 +225,20 @@ export async function openRuntime(
   // batch. Elsewhere processors take their own locks (PostgreSQL) or run as workers.
   const inlineProcessors = processors !== null && store.kind === 'sqlite';
   const ingestNow = async (inputs: JudgedInput[], origin: string): Promise<Verdict[]> => {
-    const verdicts = await ingestBatch(store, inputs, {
-      forms,
-      origin,
-      inlineProcessors,
-      onDerived: (events) => metrics.countDerived(events),
-    });
+    let verdicts: Verdict[];
+    try {
+      verdicts = await ingestBatch(store, inputs, {
+        forms,
+        origin,
+        inlineProcessors,
+        onDerived: (events) => metrics.countDerived(events),
+      });
+    } catch (error) {
+      writes.failed(error);
+      metrics.storeWriteFailures.inc({ code: String((error as { code?: unknown }).code ?? 'unknown') });
+      throw error;
+    }
+    writes.succeeded();
     metrics.countVerdicts(verdicts);
     if (verdicts.some((v) => v.status === 'accepted')) {
       // Inline processing already classified and routed this batch; the others still need waking, and so

@@ -22,7 +22,8 @@ Environment: WEBINAR_EVENTS_TOKENS="ingest:TOKEN,read:TOKEN,admin:TOKEN" turns o
 WEBINAR_EVENTS_RATE_LIMIT=N limits each token (or address) to N requests a second (429 beyond);
 WEBINAR_EVENTS_BODY_MEMORY_MB=N (default 256) bounds the request bodies in flight (503 beyond);
 with --nats, WEBINAR_EVENTS_STREAM_MAX_AGE (e.g. 7d) and _MAX_BYTES (e.g. 10GiB) set the stream's retention;
-LOG_LEVEL (default info) sets the JSON log level.`;
+WEBINAR_EVENTS_SHUTDOWN_GRACE_S (default 10): at SIGTERM/SIGINT, open requests get this long before their
+connections are closed (a second signal closes them at once); LOG_LEVEL (default info) sets the JSON log level.`;
 
 export async function serveCommand(args: readonly string[], out: Output): Promise<number> {
   const { values } = parseCommandArgs(
@@ -63,22 +64,50 @@ export async function serveCommand(args: readonly string[], out: Output): Promis
   runtime.processors?.wake();
   return new Promise<number>((resolve) => {
     let stopping = false;
+    const timers: NodeJS.Timeout[] = [];
+    // Past the grace period (or at a second signal), connections still open are closed: a slow client can no
+    // longer hold the shutdown (Node stops its request timeouts once the server is closing). Their requests were
+    // not acknowledged. A request whose connection was cut may never finish in Fastify's eyes, so the HTTP side is
+    // given up on a second after the cut, and the store is closed cleanly either way.
+    let giveUp: (() => void) | undefined;
+    const cutConnections = (why: string): void => {
+      app.log.warn({ why }, 'closing the connections still open');
+      app.server.closeAllConnections();
+      timers.push(setTimeout(() => giveUp?.(), 1000));
+    };
     const stop = (signal: string): void => {
-      if (stopping) return;
+      if (stopping) {
+        cutConnections(`a second ${signal}`);
+        return;
+      }
       stopping = true;
-      app.log.info({ signal }, 'shutting down');
-      void app
-        .close()
+      app.log.info({ signal, grace_s: config.shutdownGraceMs / 1000 }, 'shutting down');
+      timers.push(
+        setTimeout(() => cutConnections('the shutdown grace period is over'), config.shutdownGraceMs),
+      );
+      const httpClosed = new Promise<void>((done) => {
+        giveUp = done;
+        app.close().then(done, (error: unknown) => {
+          app.log.error({ err: error }, 'closing the HTTP server failed');
+          done();
+        });
+      });
+      void httpClosed
         .then(() => runtime.close())
         .then(
-          () => resolve(EXIT.ok),
+          () => {
+            for (const timer of timers) clearTimeout(timer);
+            app.log.info('stopped');
+            resolve(EXIT.ok);
+          },
           (error: unknown) => {
+            for (const timer of timers) clearTimeout(timer);
             app.log.error({ err: error }, 'shutdown failed');
             resolve(EXIT.failure);
           },
         );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
 }

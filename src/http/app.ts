@@ -3,6 +3,7 @@ import Fastify, {
   LogController,
   type FastifyError,
   type FastifyInstance,
+  type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
 import { tokenFingerprint, type Scope } from './auth.js';
@@ -57,14 +58,17 @@ export interface AppOptions {
 }
 
 /**
- * Errors that mean the store cannot be reached right now (PostgreSQL restarting, a connection lost, SQLite
- * busy): the request was not committed and a retry will do, so they answer 503 rather than 500.
+ * Errors that mean the store cannot take a write right now: PostgreSQL restarting, a connection lost, SQLite
+ * busy; a full disk, a read-only or vanished file, an I/O error (SQLITE_FULL, SQLITE_READONLY*, SQLITE_IOERR*,
+ * SQLITE_CANTOPEN; PostgreSQL class 53 resources, 25006 read-only). Nothing was committed and a retry later will
+ * do, so they answer 503 rather than 500.
  */
 function isStoreUnavailable(error: unknown): boolean {
   const code = String((error as { code?: unknown }).code ?? '');
   const message = error instanceof Error ? error.message : '';
   return (
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53300|SQLITE_BUSY)$/.test(code) ||
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53\d{3}|25006)$/.test(code) ||
+    /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN)(_\w+)?$/.test(code) ||
     /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message)
   );
 }
@@ -89,7 +93,8 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       headersTimeout: timeouts.headersMs,
       connectionsCheckingInterval: timeouts.checkEveryMs,
     },
-    return503OnClosing: true,
+    // Answered by our own hook below instead, as problem+json with Retry-After.
+    return503OnClosing: false,
     // Ids in paths may be 256 code points (SPEC §2): the router's default limit of 100 characters would answer 414
     // for a valid id; the routes' schemas bound them instead.
     routerOptions: { maxParamLength: 1024 },
@@ -123,6 +128,22 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+  });
+
+  // While shutting down, a request that still arrives (on a kept-alive connection) is told to go elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('retry-after', '1').header('connection', 'close');
+    return sendProblem(
+      reply,
+      problem(503, 'SHUTTING_DOWN', 'The server is shutting down', {
+        detail: 'nothing was read; retry after 1 s (another instance, or this one restarted)',
+      }),
+    );
   });
 
   // Before the auth hook: a 401 to an allowed origin carries the CORS headers too, so the page can read it.
@@ -188,9 +209,14 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       },
       reply.elapsedTime / 1000,
     );
-    if (reply.statusCode >= 500)
-      request.log.warn({ status: reply.statusCode, url: request.url }, 'request failed');
+    // A failure the error handler logged (with its error) is not logged again.
+    if (reply.statusCode >= 500 && !logged.has(request))
+      request.log.warn(
+        { status: reply.statusCode, method: request.method, url: request.url },
+        'request failed',
+      );
   });
+  const logged = new WeakSet<FastifyRequest>();
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -215,12 +241,19 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
         problem(400, 'INVALID_REQUEST', 'The request is invalid', { detail: error.message }),
       );
     }
+    // The client went away while its body was being read (Fastify marks such reads 400): nothing to answer, and
+    // nothing wrong with the store, whatever the socket error's code looks like.
+    if (error.statusCode === 400 && (request.raw.destroyed || error.message === 'aborted')) {
+      request.log.info({ method: request.method, url: request.url }, 'the client closed the request');
+      return sendProblem(reply, problem(400, 'BAD_REQUEST', 'The request was not completed'));
+    }
     if (isStoreUnavailable(error)) {
-      request.log.warn({ err: error }, 'store unavailable');
+      logged.add(request);
+      request.log.warn({ err: error, method: request.method, url: request.url }, 'store unavailable');
       reply.header('retry-after', '1');
       return sendProblem(
         reply,
-        problem(503, 'STORE_UNAVAILABLE', 'The store is not reachable', {
+        problem(503, 'STORE_UNAVAILABLE', 'The store cannot take the request now', {
           detail: 'nothing was committed; retry after 1 s with the same ids',
         }),
       );
@@ -229,7 +262,10 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
         ? error.statusCode
         : 500;
-    if (status === 500) request.log.error({ err: error }, 'internal error');
+    if (status === 500) {
+      logged.add(request);
+      request.log.error({ err: error, method: request.method, url: request.url }, 'internal error');
+    }
     return sendProblem(
       reply,
       status === 500

@@ -53,6 +53,12 @@ export class ServiceMetrics {
     help: 'Bytes of request bodies being received or handled (bounded by WEBINAR_EVENTS_BODY_MEMORY_MB)',
     registers: [this.registry],
   });
+  readonly storeWriteFailures = new Counter({
+    name: 'webinar_events_store_write_failures_total',
+    help: 'Intake transactions the store did not commit, by error code (SQLITE_FULL, 53100, …); nothing was acknowledged',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   readonly processorFailures = new Counter({
     name: 'webinar_events_processor_failures_total',
     help: 'Failed processor runs (retried)',

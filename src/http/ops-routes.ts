@@ -40,7 +40,10 @@ export function opsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     try {
       const [head, checkpoints] = await Promise.all([ctx.store.head(), ctx.store.checkpoints()]);
       ctx.metrics.logHead.set(head);
-      for (const processor of [CLASSIFIER, ROUTER, RELAY]) {
+      // The relay's checkpoint only where a relay runs (a bus is configured): a gauge stuck at 0 beside a growing
+      // head would look like a relay falling behind.
+      const relay = ctx.readiness.some((check) => check.name === 'bus');
+      for (const processor of relay ? [CLASSIFIER, ROUTER, RELAY] : [CLASSIFIER, ROUTER]) {
         ctx.metrics.processorCheckpoint.set({ processor }, checkpoints[processor] ?? 0);
       }
     } catch {

@@ -82,7 +82,7 @@ describe('HTTP auth and ops', () => {
     assert.deepEqual((await h.get('/healthz', { token: null })).json(), { status: 'ok' });
     const ready = (await h.get('/readyz', { token: null })).json<Json>();
     assert.equal(ready['status'], 'ready');
-    assert.deepEqual(ready['checks'], { store: 'ok' });
+    assert.deepEqual(ready['checks'], { store: 'ok', store_writes: 'ok' });
   });
 
   it('§7 security: error bodies never contain stack traces or file paths', async () => {

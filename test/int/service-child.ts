@@ -91,7 +91,7 @@ export class ServiceChild {
       process.stderr.write(`[${this.name}#${incarnation}] ${line}\n`);
   }
 
-  private lastLines(): string {
+  lastLines(): string {
     return this.lines.slice(-20).join('\n');
   }
 
