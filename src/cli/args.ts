@@ -21,4 +21,5 @@ export function parseCommandArgs<O extends Options>(
   }
 }
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, rejected: 3 } as const;
+/** Exit codes; `interrupted` (SIGINT, SIGTERM, the reader of stdout gone) is 128 + SIGINT, as shells report it. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, rejected: 3, interrupted: 130 } as const;

@@ -19,7 +19,10 @@ Options:
   --batch N          lines per transaction (default 1000, at most 10000; also cut at 32 MiB of input)
 ${STORE_FLAGS_HELP}
 
-Exit codes: 0 all accepted or duplicate, 3 some rejected, 2 usage, 1 failure.`;
+Ctrl-C (SIGINT) or SIGTERM: the lines read so far are committed and reported, then it stops with the summary
+so far (exit 130); running the same file again takes the rest. A second signal stops at once.
+
+Exit codes: 0 all accepted or duplicate, 3 some rejected, 2 usage, 1 failure, 130 interrupted.`;
 
 /**
  * A batch is also cut at this many bytes of input: lines may be up to 1 MiB each (and an oversized one keeps a
@@ -66,8 +69,24 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
     pendingBytes = 0;
     progress.update(summary.total);
   };
+  // Interrupted (Ctrl-C, SIGTERM, the reader of --json gone): the batch being read is still committed and
+  // reported, then the command stops with the summary so far. A second signal stops at once. Everything before
+  // was committed; running the same file again is safe (stored events come back as duplicates).
+  let interrupted: string | null = null;
+  const interrupt = (why: string): void => {
+    if (interrupted !== null) process.exit(EXIT.interrupted);
+    interrupted = why;
+    out.stderr(`ingest: ${why}: committing the lines read so far, then stopping (again to stop at once)`);
+  };
+  const onSigint = (): void => interrupt('SIGINT');
+  const onSigterm = (): void => interrupt('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  out.onReaderGone?.(() => interrupt('the reader of stdout went away'));
+  let lastLine = 0;
   try {
     for await (const input of ndjsonLines(openInput(source))) {
+      lastLine = input.line;
       lines.push(input.line);
       inputs.push(
         input.kind === 'text'
@@ -78,9 +97,20 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
       );
       pendingBytes += input.bytes;
       if (inputs.length >= batchSize || pendingBytes >= BATCH_BYTES_MAX) await flush();
+      if (interrupted !== null) break;
     }
     await flush();
     progress.done();
+    if (interrupted !== null) {
+      // With --json, stdout holds only the verdict lines: the summary goes to stderr.
+      if (json) out.stderr(summary.render('ingest'));
+      else out.stdout(summary.render('ingest'));
+      out.stderr(
+        `ingest: stopped (${interrupted}) after line ${lastLine}: the ${summary.total} lines reported above are committed; ` +
+          'run the same file again to take the rest (what is stored comes back as duplicate)',
+      );
+      return EXIT.interrupted;
+    }
     await runtime.processors?.drain();
     if (!json) {
       out.stdout(summary.render('ingest'));
@@ -90,6 +120,8 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
       );
     }
   } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     await runtime.close();
   }
   return summary.counts.rejected > 0 ? EXIT.rejected : EXIT.ok;
