@@ -3,6 +3,7 @@ import Fastify, {
   LogController,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
@@ -135,8 +136,7 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
+  const refuseWhenClosing = (reply: FastifyReply): FastifyReply => {
     reply.header('retry-after', '1').header('connection', 'close');
     return sendProblem(
       reply,
@@ -144,12 +144,15 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
         detail: 'nothing was read; retry after 1 s (another instance, or this one restarted)',
       }),
     );
-  });
+  };
 
   // Before the auth hook: a 401 to an allowed origin carries the CORS headers too, so the page can read it.
   await registerCors(app, ctx.corsOrigins ?? []);
 
+  // One hook for every request (each hook costs): shutting down, then authentication. CORS preflights are
+  // answered by the CORS plugin before it.
   app.addHook('onRequest', async (request, reply) => {
+    if (closing) return refuseWhenClosing(reply);
     const scope = request.routeOptions.config.scope;
     if (scope === undefined || !ctx.auth.enabled) return;
     const token = bearer(request.headers.authorization);
