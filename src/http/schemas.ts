@@ -47,7 +47,8 @@ export const cloudEventSchema = {
 /** `after` and `limit` of a paged read (GET /v1/events, GET /v1/rejections): a cursor and a page size. */
 export function pagingProperties(pageMax: number) {
   return {
-    after: { type: 'integer', minimum: 0, default: 0 },
+    // Positions and sequence numbers are exact below 2^53; a larger `after` would come back rounded as `next`.
+    after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
     limit: { type: 'integer', minimum: 1, maximum: pageMax, default: 100 },
   } as const;
 }
