@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
+import { assertExistingStore } from './existing-store.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import type { Output } from './output.js';
 
@@ -23,7 +24,9 @@ export async function evaluateCommand(args: readonly string[], out: Output): Pro
   }
   if (positionals.length !== 1) throw new UsageError('evaluate takes one webinar_id');
   const webinarId = positionals[0]!;
-  const runtime = await openRuntime(resolveConfig(values));
+  const config = resolveConfig(values);
+  assertExistingStore(config);
+  const runtime = await openRuntime(config);
   try {
     await runtime.processors?.drain();
     const classified = await runtime.evaluate(webinarId, `cli:${userInfo().username}`);

@@ -1,6 +1,7 @@
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
 import type { JudgedInput } from '../intake/index.js';
 import { judgeText, unreadableInput } from '../pipeline/index.js';
+import { assertReadableFile } from './readable-file.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import { unreadableLineVerdict } from './input-verdicts.js';
 import { ndjsonLines, openInput } from './ndjson-lines.js';
@@ -47,6 +48,8 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
     throw new UsageError('--batch must be an integer from 1 to 10000');
   }
   const source = positionals[0]!;
+  // Before the store is opened (and created): a missing or unreadable input changes nothing.
+  if (source !== '-') assertReadableFile(source);
   const runtime = await openRuntime(resolveConfig(values), (error) =>
     out.stderr(`processor run failed (retrying): ${(error as Error).message}`),
   );

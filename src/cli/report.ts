@@ -1,5 +1,6 @@
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
 import { attendanceReport, type AttendanceReport } from '../pipeline/index.js';
+import { assertExistingStore } from './existing-store.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import type { Output } from './output.js';
 
@@ -81,7 +82,9 @@ export async function reportCommand(args: readonly string[], out: Output): Promi
   const limit = Number(values['limit'] ?? 100);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100000)
     throw new UsageError('--limit must be 1–100000');
-  const runtime = await openRuntime(resolveConfig(values));
+  const config = resolveConfig(values);
+  assertExistingStore(config);
+  const runtime = await openRuntime(config);
   try {
     await runtime.processors?.drain();
     const report = await attendanceReport(

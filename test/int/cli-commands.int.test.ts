@@ -224,6 +224,25 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     }
   });
 
+  it('a mistyped path creates nothing: report on a missing database, ingest of a missing file or a directory', async () => {
+    const nowhere = join(dir, 'typo', 'store.sqlite');
+    const report = await cli(['report', 'W-0', '--db', nowhere]);
+    assert.equal(report.code, 1);
+    assert.match(
+      report.stderr,
+      new RegExp(`no database at ${nowhere.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
+    const evaluate = await cli(['evaluate', 'W-0', '--db', nowhere]);
+    assert.equal(evaluate.code, 1);
+    const missing = await cli(['ingest', join(dir, 'missing.ndjson'), '--db', nowhere]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot read .*missing\.ndjson: ENOENT/);
+    const directory = await cli(['ingest', dir, '--db', nowhere]);
+    assert.equal(directory.code, 1);
+    assert.match(directory.stderr, /it is a directory/);
+    assert.equal(existsSync(join(dir, 'typo')), false, 'no database (nor its directory) was created');
+  });
+
   it('usage errors exit 2 and say what is wrong', async () => {
     const batch = await cli(['ingest', file, '--batch', '0', '--db', db]);
     assert.equal(batch.code, 2);
