@@ -66,6 +66,15 @@ function tokensSetting(text: string | undefined): string | undefined {
   return text;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function logLevel(text: string | undefined): string {
+  if (text === undefined) return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(text))
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${text}"`);
+  return text;
+}
+
 function positiveNumber(text: string | undefined, name: string): number | undefined {
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
@@ -111,7 +120,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     tokens: tokensSetting(env['WEBINAR_EVENTS_TOKENS']),
     processors: flags['no-processors'] !== true,
     durability,
-    logLevel: str(env['LOG_LEVEL']) ?? 'info',
+    logLevel: logLevel(str(env['LOG_LEVEL'])),
     rateLimit: positiveNumber(env['WEBINAR_EVENTS_RATE_LIMIT'], 'WEBINAR_EVENTS_RATE_LIMIT'),
     bodyMemoryBytes: bodyMemoryBytes(env['WEBINAR_EVENTS_BODY_MEMORY_MB']),
     streamRetention: streamRetention(env),

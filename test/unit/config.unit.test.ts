@@ -81,6 +81,12 @@ describe('configuration: flag, else environment variable, else default', () => {
     });
   }
 
+  it('LOG_LEVEL: one of the logger levels, else an error naming them', () => {
+    assert.equal(resolveConfig({}, {}).logLevel, 'info');
+    assert.equal(resolveConfig({}, { LOG_LEVEL: 'debug' }).logLevel, 'debug');
+    assert.throws(() => resolveConfig({}, { LOG_LEVEL: 'verbose' }), /LOG_LEVEL must be one of fatal, error/);
+  });
+
   it('bad values are errors that name the setting', () => {
     assert.throws(() => resolveConfig({}, { PORT: 'http' }), /port must be 0–65535/);
     assert.throws(() => resolveConfig({ port: '70000' }, {}), /port must be 0–65535/);
