@@ -305,18 +305,22 @@ describe('operator console in a real browser', { skip: CHROMIUM === null, timeou
       return out;
     });
 
-  it('Webinar: the totals and the funnel match the report; the leads table pages', async () => {
-    await page.goto(`${server.url}/console#webinar/${W}`);
-    await page.waitForSelector('#funnel');
-    const report = await read<Report>(`/v1/webinars/${W}/attendance`);
+  /** The totals shown are the report's, and the warnings line gives its events per warning code. */
+  const assertTotalsShown = async (report: Report): Promise<void> => {
     const { warnings, ...counts } = report.totals as Record<string, unknown>;
     assert.deepEqual(await totalsShown(), counts);
-    // The warnings line: events carrying each warning code, as the report gives them.
     const expected = Object.entries(warnings as Record<string, number>)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([code, n]) => `${code} ${n}`)
       .join(', ');
     assert.equal(await page.textContent('#warning-totals'), `Warnings: ${expected || 'none'}`);
+  };
+
+  it('Webinar: the totals and the funnel match the report; the leads table pages', async () => {
+    await page.goto(`${server.url}/console#webinar/${W}`);
+    await page.waitForSelector('#funnel');
+    const report = await read<Report>(`/v1/webinars/${W}/attendance`);
+    await assertTotalsShown(report);
     assert.deepEqual(await funnelShown(), {
       registered: report.totals['registered'],
       entered: report.totals['entered'],
@@ -367,14 +371,7 @@ describe('operator console in a real browser', { skip: CHROMIUM === null, timeou
       undefined,
       { timeout: WAIT_MS },
     );
-    const { warnings, ...counts } = report.totals as Record<string, unknown>;
-    assert.deepEqual(await totalsShown(), counts);
-    // The warnings line: events carrying each warning code, as the report gives them.
-    const expected = Object.entries(warnings as Record<string, number>)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([code, n]) => `${code} ${n}`)
-      .join(', ');
-    assert.equal(await page.textContent('#warning-totals'), `Warnings: ${expected || 'none'}`);
+    await assertTotalsShown(report);
     assert.match(
       (await page.locator('#leads tbody tr[data-lead="L-15"]').textContent()) ?? '',
       /not attended/,

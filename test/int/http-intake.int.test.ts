@@ -302,29 +302,24 @@ describe('HTTP intake', () => {
   it('§2: other media types and binary mode answer 415', async () => {
     const event = registered({ lead: 'L-m4', webinar: 'W-m' });
     assertProblem(await h.post(event, { contentType: 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    const binary = await h.post(JSON.stringify(event['data']), {
-      contentType: 'application/octet-stream',
-      headers: {
-        'ce-specversion': '1.0',
-        'ce-id': 'bin-1',
-        'ce-source': '/x',
-        'ce-type': String(event['type']),
-      },
-    });
+    // A binary-mode CloudEvent: attributes in ce-* headers, the payload as the body.
+    const postBinary = (contentType: string, id: string) =>
+      h.post(JSON.stringify(event['data']), {
+        contentType,
+        headers: {
+          'ce-specversion': '1.0',
+          'ce-id': id,
+          'ce-source': '/x',
+          'ce-type': String(event['type']),
+        },
+      });
+    const binary = await postBinary('application/octet-stream', 'bin-1');
     assertProblem(binary, 415, 'UNSUPPORTED_MEDIA_TYPE');
     // Binary mode with a JSON media type: its payload is not judged as a structured event (which would answer a
     // list of envelope errors and quarantine it); the answer says binary mode is the problem.
     const rejectionsBefore = (await h.read<{ rejections: Json[] }>('/v1/rejections?limit=1000')).rejections
       .length;
-    const binaryJson = await h.post(JSON.stringify(event['data']), {
-      contentType: 'application/json',
-      headers: {
-        'ce-specversion': '1.0',
-        'ce-id': 'bin-2',
-        'ce-source': '/x',
-        'ce-type': String(event['type']),
-      },
-    });
+    const binaryJson = await postBinary('application/json', 'bin-2');
     assertProblem(binaryJson, 415, 'UNSUPPORTED_MEDIA_TYPE');
     assert.match(binaryJson.json<Json>()['detail'] as string, /binary mode is not supported/);
     const rejectionsAfter = (await h.read<{ rejections: Json[] }>('/v1/rejections?limit=1000')).rejections
