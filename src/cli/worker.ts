@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openBus, openStore, resolveConfig } from '../config.js';
 import { drainClassifier, drainRelay, drainRouter } from '../pipeline/index.js';
+import { jsonLog } from './json-log.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import type { Output } from './output.js';
 
@@ -42,8 +43,7 @@ export async function workerCommand(args: readonly string[], out: Output): Promi
   const config = resolveConfig(values);
   if (kind === 'relay' && config.nats === undefined)
     throw new UsageError('the relay needs --nats or NATS_URL');
-  const log = (fields: Record<string, unknown>): void =>
-    out.stderr(JSON.stringify({ time: new Date().toISOString(), worker: kind, pid: process.pid, ...fields }));
+  const log = jsonLog(config.logLevel, { worker: kind });
   // Started before PostgreSQL or NATS answers (a supervisor restart, a compose up): keep trying.
   const connect = async <T>(what: string, open: () => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
@@ -51,7 +51,7 @@ export async function workerCommand(args: readonly string[], out: Output): Promi
         return await open();
       } catch (error) {
         if (values['once'] || attempt >= 60) throw error;
-        log({ level: 'warn', msg: `cannot reach the ${what}; retrying`, error: (error as Error).message });
+        log.warn(`cannot reach the ${what}; retrying`, { error: (error as Error).message });
         await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
       }
     }
@@ -65,7 +65,7 @@ export async function workerCommand(args: readonly string[], out: Output): Promi
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  log({ msg: 'worker started', store: store.kind });
+  log.info('worker started', { store: store.kind });
   let failures = 0;
   try {
     while (!stopping) {
@@ -77,11 +77,11 @@ export async function workerCommand(args: readonly string[], out: Output): Promi
               ? (await drainRouter(store)).length
               : await drainRelay(store, bus!);
         failures = 0;
-        if (done > 0) log({ msg: kind === 'relay' ? 'published' : 'derived', count: done });
+        if (done > 0) log.info(kind === 'relay' ? 'published' : 'derived', { count: done });
         if (values['once']) break;
       } catch (error) {
         failures++;
-        log({ level: 'error', msg: 'step failed; retrying', error: (error as Error).message });
+        log.error('step failed; retrying', { error: (error as Error).message });
         if (values['once']) return EXIT.failure;
         await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
         continue;
@@ -91,7 +91,7 @@ export async function workerCommand(args: readonly string[], out: Output): Promi
   } finally {
     await bus?.close();
     await store.close();
-    log({ msg: 'worker stopped' });
+    log.info('worker stopped');
   }
   return EXIT.ok;
 }

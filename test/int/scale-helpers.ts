@@ -105,7 +105,8 @@ export function workerProcess(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): ScaleProcess {
-  return new ScaleProcess(name, ['worker', kind, '--poll-ms', '50', ...args], env);
+  // At info: the tests wait for "worker started" and sum the "derived" / "published" lines.
+  return new ScaleProcess(name, ['worker', kind, '--poll-ms', '50', ...args], { LOG_LEVEL: 'info', ...env });
 }
 
 /**
