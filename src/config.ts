@@ -5,6 +5,7 @@
 import type { EventBus } from './bus/port.js';
 import { streamRetention, type StreamRetention } from './bus/retention.js';
 import { loadFormsCatalog } from './cli/forms-option.js';
+import { LOG_LEVELS } from './cli/json-log.js';
 import type { DerivedEvent } from './contract/index.js';
 import { TokenAuthority, isLoopback } from './http/auth.js';
 import { parseCorsOrigins } from './http/cors.js';
@@ -66,11 +67,9 @@ function tokensSetting(text: string | undefined): string | undefined {
   return text;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 function logLevel(text: string | undefined): string {
   if (text === undefined) return 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(text))
+  if (!LOG_LEVELS.includes(text))
     throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${text}"`);
   return text;
 }
@@ -125,7 +124,7 @@ export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env
     bodyMemoryBytes: bodyMemoryBytes(env['WEBINAR_EVENTS_BODY_MEMORY_MB']),
     streamRetention: streamRetention(env),
     shutdownGraceMs:
-      (positiveNumber(str(env['WEBINAR_EVENTS_SHUTDOWN_GRACE_S']), 'WEBINAR_EVENTS_SHUTDOWN_GRACE_S') ?? 10) *
+      (positiveNumber(env['WEBINAR_EVENTS_SHUTDOWN_GRACE_S'], 'WEBINAR_EVENTS_SHUTDOWN_GRACE_S') ?? 10) *
       1000,
     corsOrigins:
       corsFlag !== undefined

@@ -3,6 +3,9 @@ import { hostname } from 'node:os';
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
 type Level = keyof typeof LEVELS;
 
+/** The names LOG_LEVEL may take, most severe first: pino's levels (serve's logger) and `silent`; jsonLog takes the same. */
+export const LOG_LEVELS: readonly string[] = [...Object.keys(LEVELS).reverse(), 'silent'];
+
 export interface JsonLog {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
