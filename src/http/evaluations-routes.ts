@@ -1,26 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
-
-const evaluationRecordSchema = {
-  type: 'object',
-  required: ['id', 'webinar_id', 'requested_at', 'requester', 'at_position'],
-  properties: {
-    id: { type: 'string' },
-    webinar_id: { type: 'string' },
-    requested_at: { type: 'string' },
-    requester: { type: 'string' },
-    at_position: { type: 'integer' },
-  },
-};
-
-export const evaluationsListSchema = {
-  type: 'object',
-  required: ['webinar_id', 'evaluations'],
-  properties: {
-    webinar_id: { type: 'string' },
-    evaluations: { type: 'array', items: evaluationRecordSchema },
-  },
-};
+import { evaluationsListSchema } from './schemas.js';
 
 /**
  * The explicit evaluations recorded beside the log (SPEC §6), so that the `causationid` of an `attended=false`

@@ -133,6 +133,28 @@ export const reportSchema = {
   },
 };
 
+/** GET /v1/webinars/:webinar_id/evaluations: the recorded evaluation requests, oldest first. */
+const evaluationRecordSchema = {
+  type: 'object',
+  required: ['id', 'webinar_id', 'requested_at', 'requester', 'at_position'],
+  properties: {
+    id: { type: 'string' },
+    webinar_id: { type: 'string' },
+    requested_at: { type: 'string' },
+    requester: { type: 'string' },
+    at_position: { type: 'integer' },
+  },
+};
+
+export const evaluationsListSchema = {
+  type: 'object',
+  required: ['webinar_id', 'evaluations'],
+  properties: {
+    webinar_id: { type: 'string' },
+    evaluations: { type: 'array', items: evaluationRecordSchema },
+  },
+};
+
 export const timelineSchema = {
   type: 'object',
   required: ['lead_id', 'events'],
