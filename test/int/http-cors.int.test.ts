@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../../src/config.js';
 import { parseCorsOrigins } from '../../src/http/cors.js';
 import { Harness, TOKENS, TOKENS_ENV, assertProblem, registered } from './http-helpers.js';
@@ -58,11 +58,17 @@ describe('CORS origins: parsing (WEBINAR_EVENTS_CORS_ORIGINS, --cors-origins)', 
 });
 
 describe('CORS: a page on an allowed origin may call the API', () => {
-  it('answers the preflight of an allowed origin without a token, cached, with the headers it may send', async () => {
-    const h = await Harness.start({
-      env: { WEBINAR_EVENTS_TOKENS: TOKENS_ENV, WEBINAR_EVENTS_CORS_ORIGINS: PAGE },
+  // The three cases with tokens and one allowed origin share one server.
+  describe('with tokens and one allowed origin', () => {
+    let h: Harness;
+    before(async () => {
+      h = await Harness.start({
+        env: { WEBINAR_EVENTS_TOKENS: TOKENS_ENV, WEBINAR_EVENTS_CORS_ORIGINS: PAGE },
+      });
     });
-    try {
+    after(() => h.close());
+
+    it('answers the preflight of an allowed origin without a token, cached, with the headers it may send', async () => {
       const response = await preflight(h, PAGE);
       assert.equal(response.statusCode, 204);
       assert.equal(response.headers['access-control-allow-origin'], PAGE);
@@ -75,16 +81,9 @@ describe('CORS: a page on an allowed origin may call the API', () => {
       assert.equal(response.headers['access-control-max-age'], '600');
       assert.equal(response.headers['access-control-allow-credentials'], undefined, 'no credentials mode');
       assert.match(String(response.headers['vary']), /origin/i);
-    } finally {
-      await h.close();
-    }
-  });
-
-  it('every answer to an allowed origin carries it, errors too, and Retry-After is readable', async () => {
-    const h = await Harness.start({
-      env: { WEBINAR_EVENTS_TOKENS: TOKENS_ENV, WEBINAR_EVENTS_CORS_ORIGINS: PAGE },
     });
-    try {
+
+    it('every answer to an allowed origin carries it, errors too, and Retry-After is readable', async () => {
       const event = registered({ lead: 'L-cors', webinar: 'W-cors' });
       const accepted = await h.post(event, { token: TOKENS.ingest, headers: { origin: PAGE } });
       assert.equal(accepted.statusCode, 202, accepted.body);
@@ -103,16 +102,9 @@ describe('CORS: a page on an allowed origin may call the API', () => {
       const read = await h.get('/v1/events', { token: TOKENS.read, headers: { origin: PAGE } });
       assert.equal(read.statusCode, 200);
       assert.equal(read.headers['access-control-allow-origin'], PAGE);
-    } finally {
-      await h.close();
-    }
-  });
-
-  it('another origin gets no CORS header, and its request is still judged by its token alone', async () => {
-    const h = await Harness.start({
-      env: { WEBINAR_EVENTS_TOKENS: TOKENS_ENV, WEBINAR_EVENTS_CORS_ORIGINS: PAGE },
     });
-    try {
+
+    it('another origin gets no CORS header, and its request is still judged by its token alone', async () => {
       const response = await preflight(h, OTHER);
       assert.equal(response.headers['access-control-allow-origin'], undefined);
       const post = await h.post(registered({ lead: 'L-x', webinar: 'W-x' }), {
@@ -121,9 +113,7 @@ describe('CORS: a page on an allowed origin may call the API', () => {
       });
       assertProblem(post, 401, 'UNAUTHENTICATED');
       assert.equal(post.headers['access-control-allow-origin'], undefined);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it('"*" allows any origin', async () => {
