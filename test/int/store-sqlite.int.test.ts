@@ -69,3 +69,64 @@ describe('SQLite store: opening a file it cannot serve', () => {
     }
   });
 });
+
+describe('SQLite store: another process holds the write lock', () => {
+  const withHeldLock = async (
+    busyTimeoutMs: number,
+    body: (store: SqliteEventStore, other: Database.Database) => Promise<void>,
+  ): Promise<void> => {
+    const dir = mkdtempSync(join(tmpdir(), 'we-busy-'));
+    const path = join(dir, 'store.sqlite');
+    const store = new SqliteEventStore(path, { busyTimeoutMs });
+    // A second connection stands for the other process (an ingest run, a sqlite3 shell): it takes the lock.
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await body(store, other);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('waits without blocking the event loop and writes once the lock is released', async () => {
+    await withHeldLock(5000, async (store, other) => {
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      // Released by a timer: with SQLite's synchronous busy wait the timer could not fire before the write gave up.
+      const release = setTimeout(() => other.exec('COMMIT'), 150);
+      try {
+        const head = await store.transaction('intake', async (tx) => {
+          await tx.setCheckpoint('busy-test', 7);
+          return tx.head();
+        });
+        assert.equal(head, 0);
+        assert.equal((await store.checkpoints())['busy-test'], 7);
+        assert.equal(
+          other.inTransaction,
+          false,
+          'the write went through after the other connection committed',
+        );
+        assert.ok(ticks > 0, 'timers ran while the write waited for the lock');
+      } finally {
+        clearInterval(ticker);
+        clearTimeout(release);
+      }
+    });
+  });
+
+  it('gives up with SQLITE_BUSY after busyTimeoutMs and leaves no transaction open', async () => {
+    await withHeldLock(200, async (store, other) => {
+      await assert.rejects(
+        store.transaction('intake', async (tx) => tx.head()),
+        (error: { code?: string }) => error.code === 'SQLITE_BUSY',
+      );
+      other.exec('COMMIT');
+      // The store is usable once the lock is free: the failed attempt left nothing behind.
+      assert.equal(await store.transaction('intake', async (tx) => tx.head()), 0);
+      assert.equal(await store.head(), 0);
+    });
+  });
+});

@@ -23,7 +23,17 @@ export type SqliteDurability = 'full' | 'normal';
 export interface SqliteOptions {
   /** `full` (default): an acknowledged event survives power loss. `normal`: survives a process crash only. */
   readonly durability?: SqliteDurability;
+  /**
+   * How long a write waits for another process's write lock (default 5000 ms) before it fails with SQLITE_BUSY.
+   * The wait is asynchronous: the event loop keeps serving while another process holds the lock.
+   */
+  readonly busyTimeoutMs?: number;
 }
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** Retries of a busy BEGIN start 1 ms apart and back off to this. */
+const MAX_LOCK_RETRY_MS = 25;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function migrate(db: Database.Database, path: string): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -57,7 +67,7 @@ function openDatabase(path: string, options: SqliteOptions): Database.Database {
     db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
     db.pragma('cache_size = -65536');
     db.pragma('temp_store = MEMORY');
     migrate(db, path);
@@ -81,6 +91,8 @@ export class SqliteEventStore implements EventStore {
   private readonly tx: SqliteTx;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly queries;
+  private readonly busyTimeoutMs: number;
+  private readonly begin: Database.Statement;
 
   constructor(
     readonly path: string,
@@ -89,6 +101,8 @@ export class SqliteEventStore implements EventStore {
     this.db = openDatabase(path, options);
     this.st = prepareStatements(this.db);
     this.tx = new SqliteTx(this.st);
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.begin = this.db.prepare('BEGIN IMMEDIATE');
     const q = (sql: string) => this.db.prepare(sql);
     this.queries = {
       feed: q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE position > ?
@@ -133,7 +147,7 @@ export class SqliteEventStore implements EventStore {
 
   transaction<T>(_purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      this.db.exec('BEGIN IMMEDIATE');
+      await this.beginImmediate();
       try {
         const result = await work(this.tx);
         this.db.exec('COMMIT');
@@ -146,6 +160,29 @@ export class SqliteEventStore implements EventStore {
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Takes the write lock. When another process holds it (an `ingest` run, a second `serve`, a sqlite3 shell),
+   * SQLite's busy handler would sleep inside the call and freeze the event loop for up to the whole timeout; here
+   * each attempt fails at once and the retry waits on a timer, so reads, health checks and other requests go on
+   * meanwhile. After busyTimeoutMs the last SQLITE_BUSY is thrown (the API answers 503 STORE_UNAVAILABLE).
+   */
+  private async beginImmediate(): Promise<void> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let delay = 1; ; delay = Math.min(delay * 2, MAX_LOCK_RETRY_MS)) {
+      // SQLite's own busy wait off for this one statement (a PRAGMA acts when prepared, so not a prepared one).
+      this.db.pragma('busy_timeout = 0');
+      try {
+        this.begin.run();
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      } finally {
+        this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      }
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    }
   }
 
   async readEvents(after: number, limit: number, type?: string): Promise<FeedEvent[]> {
