@@ -4,6 +4,7 @@
  */
 import type { EventBus } from './bus/port.js';
 import { streamRetention, type StreamRetention } from './bus/retention.js';
+import { UsageError } from './cli/args.js';
 import { loadFormsCatalog } from './cli/forms-option.js';
 import { LOG_LEVELS } from './cli/json-log.js';
 import type { DerivedEvent } from './contract/index.js';
@@ -102,6 +103,15 @@ function bodyMemoryBytes(text: string | undefined): number {
  * temporary database, nor `PORT=` a random port).
  */
 export function resolveConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return configFrom(flags, env);
+  } catch (error) {
+    // A setting's value is wrong: a usage error (exit 2 and a pointer to --help), like a wrong flag.
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function configFrom(flags: Flags, env: NodeJS.ProcessEnv): Config {
   const portText = str(flags['port']) ?? str(env['PORT']) ?? '8080';
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -300,7 +310,7 @@ export async function openRuntime(
 export function assertSafeListen(config: Config): void {
   // Judged by what the tokens parse to, as the API's authentication is, not by whether the setting is present.
   if (!TokenAuthority.parse(config.tokens).enabled && !isLoopback(config.host)) {
-    throw new Error(
+    throw new UsageError(
       `refusing to listen on ${config.host} without WEBINAR_EVENTS_TOKENS: without tokens the API is open, so it ` +
         'binds only to loopback (127.0.0.1, ::1). Set WEBINAR_EVENTS_TOKENS="ingest:…,read:…,admin:…" or use --host 127.0.0.1.',
     );

@@ -21,9 +21,12 @@ interface Ran {
   readonly stderr: string;
 }
 
-function cli(args: readonly string[], stdin?: string): Promise<Ran> {
+function cli(args: readonly string[], stdin?: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -252,5 +255,15 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     const unknown = await cli(['no-such-command']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "no-such-command"/);
+    // A setting's value (flag or environment) is a usage error too, with the pointer to --help.
+    const port = await cli(['serve', '--port', 'abc', '--db', db]);
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /port must be 0–65535, not "abc"\nRun 'webinar-events serve --help' for usage/);
+    const level = await cli(['report', 'W-1', '--db', db], undefined, { LOG_LEVEL: 'verbose' });
+    assert.equal(level.code, 2);
+    assert.match(level.stderr, /LOG_LEVEL must be one of/);
+    const open = await cli(['serve', '--host', '0.0.0.0', '--db', db]);
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /refusing to listen on 0\.0\.0\.0 without WEBINAR_EVENTS_TOKENS/);
   });
 });
