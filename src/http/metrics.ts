@@ -64,6 +64,11 @@ export class ServiceMetrics {
     help: 'Failed processor runs (retried)',
     registers: [this.registry],
   });
+  readonly storeUp = new Gauge({
+    name: 'webinar_events_store_up',
+    help: 'Whether this scrape could read the store (1) or not (0); at 0 the head and checkpoint gauges are the last values read',
+    registers: [this.registry],
+  });
   readonly logHead = new Gauge({
     name: 'webinar_events_log_head_position',
     help: 'Last position in the log',

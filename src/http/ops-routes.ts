@@ -46,8 +46,11 @@ export function opsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       for (const processor of relay ? [CLASSIFIER, ROUTER, RELAY] : [CLASSIFIER, ROUTER]) {
         ctx.metrics.processorCheckpoint.set({ processor }, checkpoints[processor] ?? 0);
       }
+      ctx.metrics.storeUp.set(1);
     } catch {
-      // The store being down shows in /readyz; the process metrics are still worth serving.
+      // The store being down shows in /readyz and here as store_up 0 (the positions then are the last ones read);
+      // the process metrics are still worth serving.
+      ctx.metrics.storeUp.set(0);
     }
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });

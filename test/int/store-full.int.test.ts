@@ -1,7 +1,8 @@
 /**
  * A store that cannot write (here SQLite at its page limit: SQLITE_FULL, as on a full disk) answers 503
  * STORE_UNAVAILABLE with Retry-After, not 500; /readyz says so even though the store still answers a ping; the
- * failures are counted; and the next write that fits makes it ready again, without a restart.
+ * failures are counted; and the next write that fits makes it ready again, without a restart. A store that cannot be
+ * read at all shows as webinar_events_store_up 0 on /metrics.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -54,6 +55,29 @@ describe('a store that cannot write', () => {
     } finally {
       await app.close();
       await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a store that cannot be read', () => {
+  it('/metrics still answers, with webinar_events_store_up 0 beside the last positions read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'we-down-'));
+    const runtime = await openRuntime(resolveConfig({ db: join(dir, 'down.sqlite') }, {}));
+    const app = await buildApp(runtime.httpContext());
+    const db = (runtime.store as unknown as { db: Database.Database }).db;
+    try {
+      const up = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(up, /^webinar_events_store_up 1$/m);
+      db.close(); // every read of the store now throws
+      const down = await app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(down.statusCode, 200);
+      assert.match(down.body, /^webinar_events_store_up 0$/m);
+      assert.match(down.body, /^webinar_events_log_head_position 0$/m);
+      assert.match(down.body, /^webinar_events_process_cpu_seconds_total /m);
+    } finally {
+      await app.close();
+      await runtime.close().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     }
   });
