@@ -15,6 +15,7 @@ import type { HttpContext } from './context.js';
 import { eventsRoutes } from './events-routes.js';
 import { evaluationsRoutes } from './evaluations-routes.js';
 import { EVENT_MEDIA_TYPES } from './media-types.js';
+import { errorCode } from './error-code.js';
 import { opsRoutes } from './ops-routes.js';
 import { problem, sendProblem } from './problem.js';
 import { readsRoutes } from './reads-routes.js';
@@ -65,7 +66,7 @@ export interface AppOptions {
  * do, so they answer 503 rather than 500.
  */
 function isStoreUnavailable(error: unknown): boolean {
-  const code = String((error as { code?: unknown }).code ?? '');
+  const code = errorCode(error) ?? '';
   const message = error instanceof Error ? error.message : '';
   return (
     /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53\d{3}|25006)$/.test(code) ||

@@ -1,3 +1,5 @@
+import { errorCode } from './error-code.js';
+
 /**
  * Whether the store took the last write. A failed intake transaction (disk full, file read-only, PostgreSQL in
  * recovery) makes readiness fail for `holdMs`, so a load balancer sends the traffic elsewhere for a while; then it
@@ -18,9 +20,9 @@ export class WriteHealth {
 
   failed(error: unknown): void {
     this.failedAt = this.now();
-    const code = (error as { code?: unknown }).code;
+    const code = errorCode(error);
     const message = error instanceof Error ? error.message : String(error);
-    this.reason = typeof code === 'string' ? `${code}: ${message}` : message;
+    this.reason = code !== undefined ? `${code}: ${message}` : message;
   }
 
   /** Throws while the last write failed less than `holdMs` ago (a readiness check). */
