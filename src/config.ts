@@ -76,6 +76,24 @@ function logLevel(text: string | undefined): string {
   return text;
 }
 
+/**
+ * A PostgreSQL connection string as pg takes it: a postgres:// or postgresql:// URL (or socket:, or a socket
+ * directory). Anything else would reach pg as a host name ("getaddrinfo ENOTFOUND base"). The value is not
+ * echoed: it may hold a password.
+ */
+function postgresUrl(text: string | undefined): string | undefined {
+  if (text === undefined || text.startsWith('/')) return text;
+  let protocol = '';
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    // not a URL at all
+  }
+  if (!['postgres:', 'postgresql:', 'socket:'].includes(protocol))
+    throw new Error('--postgres (DATABASE_URL) must be a URL such as postgres://user@host:5432/database');
+  return text;
+}
+
 function positiveNumber(text: string | undefined, name: string): number | undefined {
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
@@ -124,7 +142,7 @@ function configFrom(flags: Flags, env: NodeJS.ProcessEnv): Config {
     host: str(flags['host']) ?? str(env['HOST']) ?? '127.0.0.1',
     port,
     db: str(flags['db']) ?? str(env['WEBINAR_EVENTS_DB']) ?? DEFAULT_DB,
-    postgres: str(flags['postgres']) ?? str(env['DATABASE_URL']),
+    postgres: postgresUrl(str(flags['postgres']) ?? str(env['DATABASE_URL'])),
     nats: str(flags['nats']) ?? str(env['NATS_URL']),
     forms: str(flags['forms']) ?? str(env['WEBINAR_EVENTS_FORMS']),
     tokens: tokensSetting(env['WEBINAR_EVENTS_TOKENS']),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '../../src/cli/args.js';
 import { DEFAULT_DB, resolveConfig } from '../../src/config.js';
 import { loadFormsCatalog } from '../../src/cli/forms-option.js';
 
@@ -94,6 +95,25 @@ describe('configuration: flag, else environment variable, else default', () => {
       () => resolveConfig({}, { WEBINAR_EVENTS_DURABILITY: 'off' }),
       /durability must be full or normal/,
     );
+  });
+
+  it('--postgres / DATABASE_URL: a postgres URL (or socket), else a usage error that does not echo it', () => {
+    for (const ok of [
+      'postgres://u@h:5432/d',
+      'postgresql://u:pw@h/d?sslmode=disable',
+      'socket:/run/pg?db=x',
+      '/run/pg',
+    ])
+      assert.equal(resolveConfig({ postgres: ok }, {}).postgres, ok);
+    for (const bad of ['notaurl', 'http://h/d', 'user:secretpw@host/db']) {
+      assert.throws(
+        () => resolveConfig({}, { DATABASE_URL: bad }),
+        (error: Error) =>
+          error instanceof UsageError &&
+          /must be a URL such as postgres:\/\//.test(error.message) &&
+          !error.message.includes(bad),
+      );
+    }
   });
 });
 
