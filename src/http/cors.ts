@@ -47,8 +47,15 @@ export async function registerCors(app: FastifyInstance, origins: readonly strin
   if (origins.length === 0) return;
   // Loaded only when CORS is on: config.ts (every command) imports this module for parseCorsOrigins.
   const { default: cors } = await import('@fastify/cors');
+  const listed = new Set(origins);
   await app.register(cors, {
-    origin: origins[0] === '*' ? '*' : [...origins],
+    // A function, not the list: with a list the plugin still sends the other CORS headers (and answers the
+    // preflight) to an origin it does not allow; `false` leaves such a request without any.
+    origin:
+      origins[0] === '*'
+        ? '*'
+        : (origin: string | undefined, done: (error: Error | null, allow: string | false) => void) =>
+            done(null, origin !== undefined && listed.has(origin) ? origin : false),
     methods: ['GET', 'HEAD', 'POST'],
     allowedHeaders: ALLOWED_HEADERS,
     exposedHeaders: EXPOSED_HEADERS,

@@ -105,14 +105,17 @@ describe('CORS: a page on an allowed origin may call the API', () => {
     });
 
     it('another origin gets no CORS header, and its request is still judged by its token alone', async () => {
+      const corsHeaders = (headers: Record<string, unknown>): string[] =>
+        Object.keys(headers).filter((name) => name.startsWith('access-control-'));
       const response = await preflight(h, OTHER);
-      assert.equal(response.headers['access-control-allow-origin'], undefined);
+      assert.equal(response.statusCode, 404, 'no preflight answered for it');
+      assert.deepEqual(corsHeaders(response.headers), []);
       const post = await h.post(registered({ lead: 'L-x', webinar: 'W-x' }), {
         token: null,
         headers: { origin: OTHER },
       });
       assertProblem(post, 401, 'UNAUTHENTICATED');
-      assert.equal(post.headers['access-control-allow-origin'], undefined);
+      assert.deepEqual(corsHeaders(post.headers), []);
     });
   });
 
