@@ -15,6 +15,7 @@ import type { HttpContext } from './context.js';
 import { eventsRoutes } from './events-routes.js';
 import { evaluationsRoutes } from './evaluations-routes.js';
 import { EVENT_MEDIA_TYPES } from './media-types.js';
+import { clientErrorHandler } from './client-errors.js';
 import { errorCode } from './error-code.js';
 import { opsRoutes } from './ops-routes.js';
 import { problem, sendProblem } from './problem.js';
@@ -104,7 +105,12 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     // problem+json like every other error.
     frameworkErrors: (error, _request, reply) =>
       error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? sendProblem(reply, problem(414, 'URI_TOO_LONG', 'A path parameter is too long'))
+        ? sendProblem(
+            reply,
+            problem(414, 'URI_TOO_LONG', 'A path parameter is too long', {
+              detail: 'a path parameter may have at most 1024 characters',
+            }),
+          )
         : sendProblem(
             reply,
             problem(400, 'BAD_URL', 'The URL is not valid', {
@@ -112,6 +118,8 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
             }),
           ),
     logController: new LogController({ disableRequestLogging: true }),
+    // Timeouts and requests that are not HTTP: problem+json too (408 REQUEST_TIMEOUT, 431, 400 MALFORMED_HTTP).
+    clientErrorHandler: clientErrorHandler(timeouts),
   });
 
   app.removeAllContentTypeParsers();
@@ -160,10 +168,23 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     const verdict = ctx.auth.allows(token, scope);
     if (verdict === 'unauthenticated') {
       reply.header('www-authenticate', 'Bearer');
-      return sendProblem(reply, problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required'));
+      return sendProblem(
+        reply,
+        problem(401, 'UNAUTHENTICATED', 'A valid bearer token is required', {
+          detail:
+            token === undefined
+              ? 'send Authorization: Bearer <token>'
+              : 'the token is not one of WEBINAR_EVENTS_TOKENS',
+        }),
+      );
     }
     if (verdict === 'forbidden') {
-      return sendProblem(reply, problem(403, 'FORBIDDEN', `This token lacks the "${scope}" scope`));
+      return sendProblem(
+        reply,
+        problem(403, 'FORBIDDEN', `This token lacks the "${scope}" scope`, {
+          detail: `this route needs a token with the "${scope}" scope (or "admin")`,
+        }),
+      );
     }
     request.scopes = ctx.auth.scopesOf(token!);
   });
@@ -249,7 +270,12 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     // nothing wrong with the store, whatever the socket error's code looks like.
     if (error.statusCode === 400 && (request.raw.destroyed || error.message === 'aborted')) {
       request.log.info({ method: request.method, url: request.url }, 'the client closed the request');
-      return sendProblem(reply, problem(400, 'BAD_REQUEST', 'The request was not completed'));
+      return sendProblem(
+        reply,
+        problem(400, 'BAD_REQUEST', 'The request was not completed', {
+          detail: 'the connection closed before the body was read',
+        }),
+      );
     }
     if (isStoreUnavailable(error)) {
       logged.add(request);
@@ -276,7 +302,7 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
         ? problem(500, 'INTERNAL', 'Internal error', {
             detail: 'the request was not completed; it is safe to retry',
           })
-        : problem(status, error.code ?? 'BAD_REQUEST', error.message),
+        : problem(status, error.code ?? 'BAD_REQUEST', error.message, { detail: error.message }),
     );
   });
 

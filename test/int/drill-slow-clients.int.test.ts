@@ -67,6 +67,18 @@ async function dribble(socket: Socket, closed: () => boolean, text: string, ever
   }
 }
 
+/** The raw answer is a problem+json with this status and code, and closes the connection. */
+function assertClientProblem(received: string, status: number, code: string): void {
+  const [head = '', body = ''] = received.split('\r\n\r\n');
+  assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `));
+  assert.match(head, /\r\ncontent-type: application\/problem\+json\r\n/i);
+  assert.match(head, /\r\nconnection: close/i);
+  const problem = JSON.parse(body) as { status: number; code: string; detail?: string };
+  assert.equal(problem.status, status);
+  assert.equal(problem.code, code);
+  assert.ok(problem.detail, 'says why');
+}
+
 describe('slow clients get their connection closed', () => {
   let runtime: Runtime;
   let app: FastifyInstance;
@@ -92,6 +104,7 @@ describe('slow clients get their connection closed', () => {
     assert.ok(closed.afterMs <= SHORT.headersMs + SLACK_MS, `closed after ${closed.afterMs} ms`);
     assert.ok(closed.afterMs >= SHORT.headersMs - 50, `closed after ${closed.afterMs} ms`);
     assert.match(closed.received, /^HTTP\/1\.1 408 /);
+    assertClientProblem(closed.received, 408, 'REQUEST_TIMEOUT');
   });
 
   it('§7: a body that never finishes is cut at the request timeout (408)', async () => {
@@ -105,6 +118,15 @@ describe('slow clients get their connection closed', () => {
     assert.ok(closed.afterMs <= SHORT.requestMs + SLACK_MS, `closed after ${closed.afterMs} ms`);
     assert.ok(closed.afterMs >= SHORT.requestMs - 50, `closed after ${closed.afterMs} ms`);
     assert.match(closed.received, /^HTTP\/1\.1 408 /);
+    assertClientProblem(closed.received, 408, 'REQUEST_TIMEOUT');
+  });
+
+  it('bytes that are not HTTP get 400 MALFORMED_HTTP, headers over 16 KiB 431 HEADERS_TOO_LARGE: problem+json', async () => {
+    const garbage = await whenClosed(port, async (socket) => void socket.write('HELLO THERE\r\n\r\n'));
+    assertClientProblem(garbage.received, 400, 'MALFORMED_HTTP');
+    const big = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`;
+    const huge = await whenClosed(port, async (socket) => void socket.write(big));
+    assertClientProblem(huge.received, 431, 'HEADERS_TOO_LARGE');
   });
 
   it('§7: a connection that sends nothing is closed', async () => {

@@ -156,6 +156,8 @@ export function assertProblem(response: Response, status: number, code: string):
   assert.equal(body['code'], code);
   assert.equal(typeof body['title'], 'string');
   assert.equal(typeof body['type'], 'string');
+  // The README's shape: {type, title, status, code, detail, errors?}, detail saying what this request did wrong.
+  assert.equal(typeof body['detail'], 'string', `no detail in ${response.body}`);
   return body;
 }
 
