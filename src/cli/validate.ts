@@ -1,5 +1,5 @@
 import { DryRunIntake } from '../intake/index.js';
-import { EXIT, parseCommandArgs } from './args.js';
+import { EXIT, UsageError, parseCommandArgs } from './args.js';
 import { loadFormsCatalog } from './forms-option.js';
 import { unreadableLineVerdict } from './input-verdicts.js';
 import { ndjsonLines, openInput } from './ndjson-lines.js';
@@ -31,10 +31,7 @@ export async function validateCommand(args: readonly string[], out: Output): Pro
     out.stdout(validateHelp);
     return EXIT.ok;
   }
-  if (positionals.length !== 1) {
-    out.stderr(`validate takes one file (or - for stdin)\n\n${validateHelp}`);
-    return EXIT.usage;
-  }
+  if (positionals.length !== 1) throw new UsageError('validate takes one file (or - for stdin)');
   const intake = new DryRunIntake(loadFormsCatalog(values['forms'] as string | undefined));
   const summary = new VerdictSummary();
   const progress = new Progress('validate');

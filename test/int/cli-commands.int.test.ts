@@ -252,6 +252,12 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     assert.match(batch.stderr, /--batch must be an integer from 1 to 10000/);
     const two = await cli(['ingest', file, file, '--db', db]);
     assert.equal(two.code, 2);
+    const none = await cli(['validate']);
+    assert.equal(none.code, 2);
+    assert.equal(
+      none.stderr.trim(),
+      "webinar-events validate: validate takes one file (or - for stdin)\nRun 'webinar-events validate --help' for usage.",
+    );
     const unknown = await cli(['no-such-command']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "no-such-command"/);
