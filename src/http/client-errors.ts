@@ -17,7 +17,10 @@ function clientProblem(
       });
     default:
       return problem(400, 'MALFORMED_HTTP', 'The request is not valid HTTP/1.1', {
-        detail: typeof error.code === 'string' ? `the HTTP parser said ${error.code}` : undefined,
+        detail:
+          typeof error.code === 'string'
+            ? `the HTTP parser said ${error.code}`
+            : 'the bytes received are not an HTTP/1.1 request',
       });
   }
 }
