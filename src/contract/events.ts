@@ -184,8 +184,10 @@ export const EVENT_DESCRIPTIONS: { readonly [T in EventType]: EventDescription }
   client_webinar_completed: {
     title: 'Client completed the webinar',
     emittedBy: 'client webinar layer, when the participation counts as complete',
-    meaning: 'The client completed participation in the webinar.',
-    emissionRule: 'Does not replace `client_webinar_left`; may follow it. Once per participation session.',
+    meaning:
+      'The client completed participation in the webinar: the participation counts as complete by the fact of having gone through the webinar.',
+    emissionRule:
+      'Does not replace `client_webinar_left`; may follow it on a correct completion. The service accepts it once per participation session (SPEC §3, not the contract).',
   },
   client_webinar_form_submitted: {
     title: 'Client submitted the post-webinar form',
