@@ -204,10 +204,21 @@ export async function openStore(config: Config): Promise<EventStore> {
   return new SqliteEventStore(config.db, { durability: config.durability });
 }
 
+/** A server URL as it may be shown: user and password replaced by `***`. */
+export function shownUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/g, '//***@');
+}
+
 export async function openBus(config: Config): Promise<EventBus | null> {
   if (config.nats === undefined) return null;
   const { NatsEventBus } = await import('./bus/nats-bus.js');
-  return NatsEventBus.open(config.nats, 'webinar-events', config.streamRetention);
+  try {
+    return await NatsEventBus.open(config.nats, 'webinar-events', config.streamRetention);
+  } catch (error) {
+    throw new Error(`cannot reach NATS at ${shownUrl(config.nats)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 export async function openRuntime(
@@ -221,7 +232,7 @@ export async function openRuntime(
     bus = await openBus(config);
   } catch (error) {
     await store.close();
-    throw new Error(`cannot reach NATS at ${config.nats}: ${(error as Error).message}`);
+    throw error;
   }
   const metrics = new ServiceMetrics();
   const logNotifier = new LogNotifier();

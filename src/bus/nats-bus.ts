@@ -72,7 +72,24 @@ export class NatsEventBus implements EventBus {
     await this.nc.flush();
   }
 
-  async close(): Promise<void> {
-    await this.nc.drain();
+  /**
+   * Drains (publishes in flight finish), but gives up after `graceMs` and closes: while NATS is unreachable a drain
+   * fails or never ends (the client reconnects forever), and a stopping process must not hang on it. Cutting loses
+   * nothing: the relay's checkpoint moves only past publishes JetStream acknowledged.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    if (this.nc.isClosed()) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    try {
+      const outcome = await Promise.race([this.nc.drain().then(() => 'drained' as const), timeout]);
+      if (outcome === 'timeout') await this.nc.close();
+    } catch {
+      await this.nc.close();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -26,7 +26,9 @@ export async function evaluateCommand(args: readonly string[], out: Output): Pro
   const webinarId = positionals[0]!;
   const config = resolveConfig(values);
   assertExistingStore(config);
-  const runtime = await openRuntime(config);
+  // No bus even when NATS_URL is set: an evaluation must not depend on NATS, and the relay (serve or the relay
+  // worker) publishes what it appends.
+  const runtime = await openRuntime({ ...config, nats: undefined });
   try {
     await runtime.processors?.drain();
     const classified = await runtime.evaluate(webinarId, `cli:${userInfo().username}`);

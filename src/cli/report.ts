@@ -84,7 +84,8 @@ export async function reportCommand(args: readonly string[], out: Output): Promi
     throw new UsageError('--limit must be 1–100000');
   const config = resolveConfig(values);
   assertExistingStore(config);
-  const runtime = await openRuntime(config);
+  // A report reads the store only: no bus, even when NATS_URL is set (NATS down must not stop a report).
+  const runtime = await openRuntime({ ...config, nats: undefined });
   try {
     await runtime.processors?.drain();
     const report = await attendanceReport(

@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventBus } from '../bus/port.js';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openBus, openStore, resolveConfig } from '../config.js';
+import { errorCode } from '../http/error-code.js';
 import { drainClassifier, drainRelay, drainRouter } from '../pipeline/index.js';
-import { jsonLog } from './json-log.js';
+import type { EventStore } from '../store/port.js';
+import { jsonLog, type JsonLog } from './json-log.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import type { Output } from './output.js';
 
@@ -11,7 +14,9 @@ Runs one processor as its own process, for the scale runtime (serve --no-process
   classifier  reads client events after its checkpoint and appends attendance classifications
   router      turns each classification into exactly one post_webinar_route
   relay       publishes every stored event to NATS JetStream (needs --nats / NATS_URL)
-Several copies of a worker may run at once: they take turns, and no derived event is ever doubled.
+Several copies of a worker may run at once: classifiers and routers take turns, and no derived event is ever
+doubled; relay copies each publish, and JetStream drops the repeats. SIGTERM/SIGINT stop a worker after its
+current step, also while it waits to retry or to connect.
 
 Options:
   --poll-ms N   how often to look for new events when idle (default 250)
@@ -44,54 +49,85 @@ export async function workerCommand(args: readonly string[], out: Output): Promi
   if (kind === 'relay' && config.nats === undefined)
     throw new UsageError('the relay needs --nats or NATS_URL');
   const log = jsonLog(config.logLevel, { worker: kind });
-  // Started before PostgreSQL or NATS answers (a supervisor restart, a compose up): keep trying.
-  const connect = async <T>(what: string, open: () => Promise<T>): Promise<T> => {
+  // A signal stops the worker wherever it is: between steps, in a retry wait, or while it still connects.
+  const stopping = new AbortController();
+  const stop = (signal: NodeJS.Signals): void => {
+    if (!stopping.signal.aborted) log.info('stopping', { signal });
+    stopping.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  /** Waits `ms`; false when a signal came meanwhile. */
+  const pause = (ms: number): Promise<boolean> =>
+    sleep(ms, true, { signal: stopping.signal }).catch(() => false);
+  // Started before PostgreSQL or NATS answers (a supervisor restart, a compose up): keep trying for about five
+  // minutes, except on what waiting cannot mend (a wrong password, a database or schema that does not exist).
+  const connect = async <T>(what: string, open: () => Promise<T>): Promise<T | null> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await open();
       } catch (error) {
-        if (values['once'] || attempt >= 60) throw error;
-        log.warn(`cannot reach the ${what}; retrying`, { error: (error as Error).message });
-        await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+        if (values['once'] || attempt >= 60 || isPermanent(error)) throw error;
+        log.warn(`cannot reach the ${what}; retrying`, { error: (error as Error).message, attempt });
+        if (!(await pause(Math.min(5000, 250 * 2 ** Math.min(attempt, 5))))) return null;
       }
     }
   };
-  const store = await connect('store', () => openStore(config));
-  const bus = kind === 'relay' ? await connect('bus', () => openBus(config)) : null;
 
-  let stopping = false;
-  const stop = (): void => {
-    stopping = true;
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  log.info('worker started', { store: store.kind });
-  let failures = 0;
+  let store: EventStore | null = null;
+  let bus: EventBus | null = null;
   try {
-    while (!stopping) {
-      try {
-        const done =
-          kind === 'classifier'
-            ? (await drainClassifier(store)).length
-            : kind === 'router'
-              ? (await drainRouter(store)).length
-              : await drainRelay(store, bus!);
-        failures = 0;
-        if (done > 0) log.info(kind === 'relay' ? 'published' : 'derived', { count: done });
-        if (values['once']) break;
-      } catch (error) {
-        failures++;
-        log.error('step failed; retrying', { error: (error as Error).message });
-        if (values['once']) return EXIT.failure;
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
-        continue;
-      }
-      await sleep(pollMs);
-    }
+    store = await connect('store', () => openStore(config));
+    if (store !== null && kind === 'relay') bus = await connect('bus', () => openBus(config));
+    if (store === null || (kind === 'relay' && bus === null)) return EXIT.ok; // stopped while connecting
+    log.info('worker started', { store: store.kind });
+    await work(kind!, store, bus, log, stopping.signal, pause, values['once'] === true, pollMs);
+    return EXIT.ok;
+  } catch (error) {
+    log.error('worker failed', { error: (error as Error).message });
+    return EXIT.failure;
   } finally {
     await bus?.close();
-    await store.close();
+    await store?.close();
     log.info('worker stopped');
   }
-  return EXIT.ok;
+}
+
+/** SQLSTATE classes that retrying does not mend: 28 (authentication), 3D000 (no such database), 3F000 (no such schema). */
+function isPermanent(error: unknown): boolean {
+  return /^(28|3D000|3F000)/.test(errorCode(error) ?? '');
+}
+
+/** The worker's loop: a step, then a pause; a failed step is retried with a growing pause (up to 30 s). */
+async function work(
+  kind: (typeof KINDS)[number],
+  store: EventStore,
+  bus: EventBus | null,
+  log: JsonLog,
+  stopped: AbortSignal,
+  pause: (ms: number) => Promise<boolean>,
+  once: boolean,
+  pollMs: number,
+): Promise<void> {
+  let failures = 0;
+  while (!stopped.aborted) {
+    try {
+      const done =
+        kind === 'classifier'
+          ? (await drainClassifier(store)).length
+          : kind === 'router'
+            ? (await drainRouter(store)).length
+            : await drainRelay(store, bus!);
+      failures = 0;
+      if (done > 0) log.info(kind === 'relay' ? 'published' : 'derived', { count: done });
+      if (once) return;
+    } catch (error) {
+      if (once) throw error;
+      failures++;
+      log.error('step failed; retrying', { error: (error as Error).message });
+      await pause(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+      continue;
+    }
+    await pause(pollMs);
+  }
 }
