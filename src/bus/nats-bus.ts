@@ -51,6 +51,15 @@ export class NatsEventBus implements EventBus {
   }
 
   async publish(events: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+    try {
+      await this.publishAll(events);
+    } catch (error) {
+      // The client's own messages ("timeout", "connection closed") do not say which server.
+      throw new Error(`publishing to NATS failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async publishAll(events: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     for (let i = 0; i < events.length; i += PUBLISH_CONCURRENCY) {
       const chunk = events.slice(i, i + PUBLISH_CONCURRENCY);
       await Promise.all(
