@@ -2,7 +2,13 @@ import type { ClientEventType } from '../contract/events.js';
 import { EventBuffer, type Queued } from './buffer.js';
 import { BufferOverflowError, ClientClosedError, ContractViolation, DeliveryError } from './errors.js';
 import { ParticipationSession, type SessionHost } from './session.js';
-import { resolveRetry, sendBatch, type BatchResult, type TransportConfig } from './transport.js';
+import {
+  MAX_TIMER_MS,
+  resolveRetry,
+  sendBatch,
+  type BatchResult,
+  type TransportConfig,
+} from './transport.js';
 import type {
   AnonymousSession,
   AnyClientCloudEvent,
@@ -84,6 +90,9 @@ class Client implements WebinarEventsClient, SessionHost {
   private loop: Promise<void> = Promise.resolve();
   private inflight: Queued[] = [];
   private readonly undelivered: AnyClientCloudEvent[] = [];
+  /** Events given up before close (a 4xx, the attempts used up, a single event too large). */
+  private givenUp = 0;
+  private lastDropped: string | undefined;
   private waiters: Array<{ target: number; resolve: () => void }> = [];
   private closed = false;
   private closing: Promise<CloseResult> | undefined;
@@ -96,7 +105,7 @@ class Client implements WebinarEventsClient, SessionHost {
     this.source = options.source;
     this.batchSize = integerOption('batchSize', options.batchSize, 100, 1, MAX_BATCH_SIZE);
     this.maxBatchBytes = integerOption('maxBatchBytes', options.maxBatchBytes, 1024 * 1024, 1024);
-    this.flushIntervalMs = integerOption('flushIntervalMs', options.flushIntervalMs, 1000, 0);
+    this.flushIntervalMs = integerOption('flushIntervalMs', options.flushIntervalMs, 1000, 0, MAX_TIMER_MS);
     const overflow = options.overflow ?? 'drop-oldest';
     if (!OVERFLOW_POLICIES.includes(overflow)) {
       throw new RangeError(`overflow must be one of ${OVERFLOW_POLICIES.join(', ')}`);
@@ -107,7 +116,7 @@ class Client implements WebinarEventsClient, SessionHost {
       fetch: options.fetch ?? defaultFetch(),
       token: options.token,
       retry: resolveRetry(options.retry),
-      requestTimeoutMs: integerOption('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1),
+      requestTimeoutMs: integerOption('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1, MAX_TIMER_MS),
     };
   }
 
@@ -160,7 +169,9 @@ class Client implements WebinarEventsClient, SessionHost {
     event['data'] = data;
     const prepared = prepareEvent(event);
     const pushed = this.buffer.push(prepared);
-    if (pushed.dropped.length > 0) {
+    this.lastDropped = pushed.queued ? undefined : prepared.event.id;
+    // With 'throw' nothing was dropped: the emit throws, and that is the whole report.
+    if (pushed.dropped.length > 0 && this.buffer.policy !== 'throw') {
       report(this.options.onOverflow, {
         policy: this.buffer.policy,
         dropped: pushed.dropped.map((q) => q.event),
@@ -170,6 +181,11 @@ class Client implements WebinarEventsClient, SessionHost {
     if (!pushed.queued && this.buffer.policy === 'throw') throw new BufferOverflowError(this.buffer.capacity);
     if (pushed.queued) this.schedule();
     return prepared.event.id;
+  }
+
+  /** For sessions: false when the emit of `id` was just dropped by a full buffer. */
+  queued(id: string): boolean {
+    return this.lastDropped !== id;
   }
 
   async flush(): Promise<void> {
@@ -187,7 +203,8 @@ class Client implements WebinarEventsClient, SessionHost {
   private async shutdown(timeoutMs: number): Promise<CloseResult> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs));
+      // Past the longest timer (about 24.8 days) it waits as for Infinity: setTimeout would fire at once.
+      if (timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs));
     });
     const outcome = await Promise.race([this.flush().then(() => 'done' as const), timedOut]);
     clearTimeout(timer);
@@ -210,7 +227,7 @@ class Client implements WebinarEventsClient, SessionHost {
         }),
       );
     }
-    return { undelivered: [...this.undelivered] };
+    return { undelivered: [...this.undelivered], givenUp: this.givenUp };
   }
 
   /** After an emit: a full batch goes at once; otherwise the interval timer starts, if not already running. */
@@ -275,9 +292,13 @@ class Client implements WebinarEventsClient, SessionHost {
           const half = Math.ceil(batch.length / 2);
           await this.deliver(batch.slice(0, half));
           await this.deliver(batch.slice(half));
-        } else report(this.options.onError, outcome.error);
+        } else {
+          this.givenUp += events.length;
+          report(this.options.onError, outcome.error);
+        }
         return;
       case 'failed':
+        this.givenUp += events.length;
         return report(this.options.onError, outcome.error);
       case 'aborted':
         this.undelivered.push(...events);

@@ -19,6 +19,8 @@ export interface SessionHost {
     options: EmitOptions | undefined,
     sessionid?: string,
   ): string;
+  /** Whether the event of this id was buffered (false when a full buffer dropped it, policy 'drop-newest'). */
+  queued(id: string): boolean;
   newId(): string;
 }
 
@@ -151,7 +153,8 @@ export class ParticipationSession implements Session {
       ]);
     }
     const id = emit();
-    this.marks.add(mark);
+    // A full buffer that dropped it ('drop-newest') leaves the session without it: it may be emitted again.
+    if (this.host.queued(id)) this.marks.add(mark);
     return id;
   }
 }

@@ -1,4 +1,5 @@
 import type { Issue, Warning } from '../contract/codes.js';
+import { utf8Length } from '../contract/utf8.js';
 import { DeliveryError } from './errors.js';
 import type { AnyClientCloudEvent, FetchLike, RetryOptions } from './types.js';
 
@@ -13,13 +14,17 @@ export interface ResolvedRetry {
 /** The longest `Retry-After` honoured (a larger one is clamped). */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
+/** The longest delay a timer can wait: setTimeout turns anything above into 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function resolveRetry(options: RetryOptions = {}): ResolvedRetry {
   const retry = { maxAttempts: Infinity, baseMs: 200, maxMs: 30_000, ...stripUndefined(options) };
   if (!(retry.maxAttempts >= 1)) throw new RangeError('retry.maxAttempts must be >= 1');
-  if (!(retry.baseMs >= 0 && Number.isFinite(retry.baseMs)))
-    throw new RangeError('retry.baseMs must be >= 0');
-  if (!(retry.maxMs >= retry.baseMs && Number.isFinite(retry.maxMs)))
-    throw new RangeError('retry.maxMs must be a number >= retry.baseMs');
+  // At least 1 ms: a zero delay would retry in a tight loop against a server that is down.
+  if (!(retry.baseMs >= 1 && retry.baseMs <= MAX_TIMER_MS))
+    throw new RangeError(`retry.baseMs must be a number in [1, ${MAX_TIMER_MS}]`);
+  if (!(retry.maxMs >= retry.baseMs && retry.maxMs <= MAX_TIMER_MS))
+    throw new RangeError(`retry.maxMs must be a number in [retry.baseMs, ${MAX_TIMER_MS}]`);
   return retry;
 }
 
@@ -131,6 +136,18 @@ function problemDetail(text: string): string {
   return text.slice(0, 200);
 }
 
+/** Keepalive requests are sent only up to this body size. */
+const KEEPALIVE_MAX_BYTES = 60_000;
+
+/** fetch's own message ("fetch failed") with the reason Node keeps in `cause` (ECONNREFUSED, ENOTFOUND, …). */
+function networkMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown }) : undefined;
+  const reason =
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+  return reason !== '' && !message.includes(reason) ? `${message} (${reason})` : message;
+}
+
 interface Failure {
   readonly message: string;
   readonly retryable: boolean;
@@ -153,33 +170,42 @@ async function attempt(
   const abort = (): void => controller.abort();
   signal.addEventListener('abort', abort, { once: true });
   const timer = setTimeout(abort, config.requestTimeoutMs);
+  let stage: 'token' | 'request' = 'token';
   try {
-    const token = typeof config.token === 'function' ? await config.token() : config.token;
-    if (token !== undefined && token !== '') headers['authorization'] = `Bearer ${token}`;
-    // Raced against the signal too, so that a custom fetch ignoring it cannot hang the client.
+    // Everything awaited is raced against the timeout and close(): a token function or a custom fetch that never
+    // answers must not hang the client.
     const aborted = new Promise<never>((_resolve, reject) => {
       const fail = (): void => reject(new Error('aborted'));
       if (controller.signal.aborted) fail();
       else controller.signal.addEventListener('abort', fail, { once: true });
     });
     aborted.catch(() => {}); // settled after the race at most: not an unhandled rejection
+    const token =
+      typeof config.token === 'function'
+        ? await Promise.race([Promise.resolve().then(config.token), aborted])
+        : config.token;
+    if (token !== undefined && token !== '') headers['authorization'] = `Bearer ${token}`;
+    stage = 'request';
     const response = await Promise.race([
       config.fetch(config.url, {
         method: 'POST',
         headers,
         body,
         signal: controller.signal,
-        // Lets a small final batch outlive the page in browsers (the keepalive quota is 64 KiB).
-        keepalive: body.length <= 60_000,
+        // Lets a small final batch outlive the page in browsers. The quota is 64 KiB of body bytes, and a browser
+        // refuses a larger keepalive request outright: count UTF-8 bytes (Cyrillic text is 2 a character).
+        keepalive: body.length <= KEEPALIVE_MAX_BYTES && utf8Length(body) <= KEEPALIVE_MAX_BYTES,
       }),
       aborted,
     ]);
     const text = await Promise.race([response.text(), aborted]);
     const status = response.status;
-    if (status === 200) {
-      const results = readResults(text, count);
+    if (status >= 200 && status < 300) {
+      const results = status === 200 ? readResults(text, count) : undefined;
       if (results !== undefined) return { results };
-      return { message: `HTTP 200 without ${count} batch results`, retryable: true, status };
+      // Not the service's answer (a proxy's page, a 202 or 204): nothing says the events were stored, and the
+      // same ids make a retry safe.
+      return { message: `HTTP ${status} without ${count} batch results`, retryable: true, status };
     }
     const failure: Failure = {
       message: `HTTP ${status}: ${problemDetail(text)}`,
@@ -191,8 +217,12 @@ async function attempt(
   } catch (error) {
     const timedOut = controller.signal.aborted && !signal.aborted;
     const message = timedOut
-      ? `no answer within ${config.requestTimeoutMs} ms`
-      : `network error: ${error instanceof Error ? error.message : String(error)}`;
+      ? stage === 'token'
+        ? `the token function did not answer within ${config.requestTimeoutMs} ms`
+        : `no answer within ${config.requestTimeoutMs} ms`
+      : stage === 'token'
+        ? `the token function failed: ${error instanceof Error ? error.message : String(error)}`
+        : `network error: ${networkMessage(error)}`;
     return { message, retryable: true, cause: error };
   } finally {
     clearTimeout(timer);

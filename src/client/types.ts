@@ -214,6 +214,11 @@ export interface CloseOptions {
 export interface CloseResult {
   /** Events not delivered when the timeout ran out (also reported through `onError`). */
   readonly undelivered: readonly AnyClientCloudEvent[];
+  /**
+   * Events given up earlier in the client's life — a 4xx answer, the attempts used up, a single event too large —
+   * each already reported, with the events, through `onError` (`willRetry: false`). Not delivered either.
+   */
+  readonly givenUp: number;
 }
 
 export interface WebinarEventsClient {

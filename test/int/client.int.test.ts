@@ -101,7 +101,7 @@ describe('client against the real server: a participation story', () => {
     ids.push(anonymous.entered());
     ids.push(anonymous.identify('L-late').left({ leave_reason: 'user_exit' }));
 
-    assert.deepEqual(await client.close(), { undelivered: [] });
+    assert.deepEqual(await client.close(), { undelivered: [], givenUp: 0 });
     assert.deepEqual(rejections, []);
     assert.deepEqual(errors, []);
     assert.deepEqual(
@@ -309,7 +309,7 @@ describe('client against the real server: SIGKILL mid-batch and restart', () => 
     }
     await client.flush();
     await restarts;
-    assert.deepEqual(await client.close(), { undelivered: [] });
+    assert.deepEqual(await client.close(), { undelivered: [], givenUp: 0 });
 
     assert.equal(crashes, 2);
     assert.ok(retries.length >= 2, 'the client retried');

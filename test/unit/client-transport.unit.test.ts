@@ -112,6 +112,8 @@ describe('client backoff', () => {
     assert.throws(() => resolveRetry({ maxAttempts: 0 }), RangeError);
     assert.throws(() => resolveRetry({ baseMs: 100, maxMs: 10 }), RangeError);
     assert.throws(() => resolveRetry({ baseMs: -1 }), RangeError);
+    assert.throws(() => resolveRetry({ baseMs: 0 }), RangeError);
+    assert.throws(() => resolveRetry({ maxMs: 2 ** 31 }), RangeError);
   });
 });
 
@@ -322,5 +324,61 @@ describe('client transport', () => {
     assert.deepEqual(outcome, { kind: 'aborted' });
     assert.equal(calls.length, 1);
     assert.ok(Date.now() - started < 1000);
+  });
+});
+
+describe('client transport: what the SDK audit found', () => {
+  it('a token function that never answers times out like a request, and the next attempt asks again', async () => {
+    let calls = 0;
+    const { fetch } = scriptedFetch([okFor(2)]);
+    const retries: DeliveryError[] = [];
+    const token = (): Promise<string> | string => (++calls === 1 ? new Promise<string>(() => {}) : 'tok');
+    const outcome = await sendBatch(
+      config(fetch, { token, requestTimeoutMs: 20 }),
+      BODY,
+      EVENTS,
+      new AbortController().signal,
+      (e) => retries.push(e),
+    );
+    assert.equal(outcome.kind, 'ok');
+    assert.equal(calls, 2);
+    assert.match(retries[0]!.message, /^the token function did not answer within 20 ms$/);
+  });
+
+  it('keepalive only for bodies up to 60,000 UTF-8 bytes, not characters', async () => {
+    const seen: boolean[] = [];
+    const fetch: FetchLike = async (_url, init) => {
+      seen.push(init.keepalive === true);
+      return { status: 200, headers: { get: () => null }, text: async () => JSON.stringify({ results: [] }) };
+    };
+    const none = [] as unknown as AnyClientCloudEvent[];
+    for (const body of ['a'.repeat(40_000), 'я'.repeat(40_000), 'a'.repeat(60_001)])
+      await sendBatch(config(fetch), body, none, new AbortController().signal, () => {});
+    assert.deepEqual(seen, [true, false, false]);
+  });
+
+  it('a 2xx that is not the batch results (a 202, a 204, a proxy page) is retried, not taken as delivered or lost', async () => {
+    for (const odd of [
+      { status: 202 },
+      { status: 204, body: '' },
+      { status: 200, body: '<!doctype html>' },
+    ]) {
+      const { fetch, calls } = scriptedFetch([odd, okFor(2)]);
+      const retries: DeliveryError[] = [];
+      const outcome = await sendBatch(config(fetch), BODY, EVENTS, new AbortController().signal, (e) =>
+        retries.push(e),
+      );
+      assert.equal(outcome.kind, 'ok', JSON.stringify(odd));
+      assert.equal(calls.length, 2);
+      assert.match(retries[0]!.message, new RegExp(`^HTTP ${odd.status} without 2 batch results$`));
+    }
+  });
+
+  it('a network error names its cause (ECONNREFUSED), which fetch keeps out of its message', async () => {
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    const { fetch } = scriptedFetch([refused, okFor(2)]);
+    const retries: DeliveryError[] = [];
+    await sendBatch(config(fetch), BODY, EVENTS, new AbortController().signal, (e) => retries.push(e));
+    assert.equal(retries[0]!.message, 'network error: fetch failed (ECONNREFUSED)');
   });
 });

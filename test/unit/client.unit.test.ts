@@ -284,6 +284,14 @@ describe('client validation: the server validator, the same codes', () => {
       () => createClient({ endpoint: '/e', source: '/s', fetch, overflow: 'block' as 'throw' }),
       RangeError,
     );
+    // Timers cannot wait longer than 2^31 - 1 ms (setTimeout would fire at once), and a zero backoff would spin.
+    for (const bad of [
+      { requestTimeoutMs: 2 ** 31 },
+      { flushIntervalMs: 2 ** 31 },
+      { retry: { maxMs: 2 ** 31 } },
+      { retry: { baseMs: 0, maxMs: 0 } },
+    ])
+      assert.throws(() => createClient({ endpoint: '/e', source: '/s', fetch, ...bad }), RangeError);
   });
 });
 
@@ -351,6 +359,18 @@ describe('client sessions', () => {
     const s = c.session({ lead_id: 'L-1', webinar_id: 'W-1', webinar_type: 'live' });
     assert.equal(violation(() => s.left({ leave_reason: 'Bad Reason' })).code, 'INVALID_FIELD');
     assert.match(s.left({ leave_reason: 'user_exit' }), UUIDV7_PATTERN);
+    await c.close();
+  });
+
+  it('an entered dropped by a full buffer (drop-newest) leaves the session without it', async () => {
+    const c = client(fakeServer().fetch, { maxBuffer: 1, overflow: 'drop-newest', flushIntervalMs: 60_000 });
+    c.entered(payloads.entered); // fills the buffer
+    const s = c.session({ lead_id: 'L-1', webinar_id: 'W-1', webinar_type: 'live' });
+    s.entered();
+    assert.equal(s.state.entered, false, 'the event was dropped, so the session may emit it again');
+    await c.flush();
+    s.entered();
+    assert.equal(s.state.entered, true);
     await c.close();
   });
 
@@ -529,7 +549,8 @@ describe('client batching and delivery', () => {
       [errors[0]!.status, errors[0]!.willRetry, errors[0]!.events.map((e) => e.id)],
       [401, false, [id]],
     );
-    assert.deepEqual(await c.close(), { undelivered: [] });
+    // Given up, so not delivered: close says how many, beside what it aborted itself.
+    assert.deepEqual(await c.close(), { undelivered: [], givenUp: 1 });
   });
 
   it('an exception in a callback does not stop delivery', async () => {
@@ -595,7 +616,7 @@ describe('client buffer overflow', () => {
     c.entered(payloads.entered);
     c.entered(payloads.entered);
     assert.throws(() => c.entered(payloads.entered), BufferOverflowError);
-    assert.equal(overflows.length, 1);
+    assert.equal(overflows.length, 0, 'nothing was dropped: the emit threw, and that is the report');
     assert.equal(c.pending, 2);
     await c.close();
   });
@@ -620,7 +641,7 @@ describe('client close and flush', () => {
     const c = client(server.fetch);
     c.entered(payloads.entered);
     const s = c.session({ lead_id: 'L-1', webinar_id: 'W-1', webinar_type: 'live' });
-    assert.deepEqual(await c.close(), { undelivered: [] });
+    assert.deepEqual(await c.close(), { undelivered: [], givenUp: 0 });
     assert.equal(server.stored.size, 1);
     assert.throws(() => c.entered(payloads.entered), ClientClosedError);
     assert.throws(() => s.entered(), ClientClosedError);
@@ -628,7 +649,7 @@ describe('client close and flush', () => {
       () => c.session({ lead_id: 'L', webinar_id: 'W', webinar_type: 'live' }),
       ClientClosedError,
     );
-    assert.deepEqual(await c.close(), { undelivered: [] }, 'close is idempotent');
+    assert.deepEqual(await c.close(), { undelivered: [], givenUp: 0 }, 'close is idempotent');
   });
 
   it('close gives up after timeoutMs against a dead server, returning the undelivered events in order', async () => {
@@ -652,6 +673,22 @@ describe('client close and flush', () => {
       ids,
     );
     assert.ok(errors.slice(0, -1).every((e) => e.willRetry));
+  });
+
+  it('close gives up on a token function that never answers', async () => {
+    const errors: DeliveryError[] = [];
+    const c = client(fakeServer().fetch, {
+      token: () => new Promise<string>(() => {}),
+      requestTimeoutMs: 20,
+      onError: (e) => errors.push(e),
+    });
+    const id = c.entered(payloads.entered);
+    const result = await c.close({ timeoutMs: 100 });
+    assert.deepEqual(
+      result.undelivered.map((e) => e.id),
+      [id],
+    );
+    assert.match(errors[0]!.message, /the token function did not answer within 20 ms/);
   });
 
   it('flush waits for the events emitted before it, not for later ones', async () => {
