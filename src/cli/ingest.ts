@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
 import type { JudgedInput } from '../intake/index.js';
 import { judgeText, unreadableInput } from '../pipeline/index.js';
@@ -31,6 +32,13 @@ Exit codes: 0 all accepted or duplicate, 3 some rejected, 2 usage, 1 failure, 13
  */
 const BATCH_BYTES_MAX = 32 * 1024 * 1024;
 
+/** The store refused a batch: nothing of it is committed, everything before it is. */
+class BatchNotCommitted extends Error {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error).message);
+  }
+}
+
 export async function ingestCommand(args: readonly string[], out: Output): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     ...STORE_FLAGS,
@@ -56,13 +64,16 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
   const json = values['json'] === true;
   const summary = new VerdictSummary();
   const progress = new Progress('ingest');
-  const origin = `ingest:${source === '-' ? 'stdin' : source}`;
+  // The absolute path: two funnel.ndjson of different directories are told apart in the quarantine.
+  const origin = `ingest:${source === '-' ? 'stdin' : resolve(source)}`;
   let lines: number[] = [];
   let inputs: JudgedInput[] = [];
   let pendingBytes = 0;
   const flush = async (): Promise<void> => {
     if (inputs.length === 0) return;
-    const verdicts = await runtime.ingest(inputs, origin);
+    const verdicts = await runtime.ingest(inputs, origin).catch((error: unknown) => {
+      throw new BatchNotCommitted(error);
+    });
     verdicts.forEach((verdict, i) => {
       summary.add(lines[i]!, verdict);
       if (json) out.stdout(verdictLine(lines[i]!, verdict));
@@ -87,6 +98,16 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
   process.on('SIGTERM', onSigterm);
   out.onReaderGone?.(() => interrupt('the reader of stdout went away'));
   let lastLine = 0;
+  /** Stopped early: the summary so far, and which lines are committed (all those with a verdict). */
+  const stoppedEarly = (why: string): void => {
+    // With --json, stdout holds only the verdict lines: the summary goes to stderr.
+    if (json) out.stderr(summary.render('ingest'));
+    else out.stdout(summary.render('ingest'));
+    out.stderr(
+      `ingest: stopped (${why}) after line ${lastLine}: the first ${summary.total} lines are committed; ` +
+        'run the same file again to take the rest (what is stored comes back as duplicate)',
+    );
+  };
   try {
     for await (const input of ndjsonLines(openInput(source))) {
       lastLine = input.line;
@@ -105,13 +126,7 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
     await flush();
     progress.done();
     if (interrupted !== null) {
-      // With --json, stdout holds only the verdict lines: the summary goes to stderr.
-      if (json) out.stderr(summary.render('ingest'));
-      else out.stdout(summary.render('ingest'));
-      out.stderr(
-        `ingest: stopped (${interrupted}) after line ${lastLine}: the ${summary.total} lines reported above are committed; ` +
-          'run the same file again to take the rest (what is stored comes back as duplicate)',
-      );
+      stoppedEarly(interrupted);
       return EXIT.interrupted;
     }
     await runtime.processors?.drain();
@@ -122,6 +137,14 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
         `log head: position ${head}; store: ${runtime.store.kind} ${runtime.config.postgres ? '' : runtime.config.db}`,
       );
     }
+  } catch (error) {
+    // The store refused a batch (another process held the lock past the timeout, a full disk).
+    if (!(error instanceof BatchNotCommitted)) throw error;
+    progress.done();
+    const busy = (error.cause as { code?: unknown }).code === 'SQLITE_BUSY';
+    const hint = busy ? ' (another process held the database write lock for longer than 5 s)' : '';
+    stoppedEarly(`the store failed: ${error.message}${hint}`);
+    return EXIT.failure;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);

@@ -1,6 +1,7 @@
 import { DryRunIntake } from '../intake/index.js';
 import { EXIT, UsageError, parseCommandArgs } from './args.js';
 import { loadFormsCatalog } from './forms-option.js';
+import { assertReadableFile } from './readable-file.js';
 import { unreadableLineVerdict } from './input-verdicts.js';
 import { ndjsonLines, openInput } from './ndjson-lines.js';
 import { Progress } from './progress.js';
@@ -32,6 +33,8 @@ export async function validateCommand(args: readonly string[], out: Output): Pro
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError('validate takes one file (or - for stdin)');
+  // The same messages as ingest for a missing file or a directory.
+  if (positionals[0] !== '-') assertReadableFile(positionals[0]!);
   const intake = new DryRunIntake(loadFormsCatalog(values['forms'] as string | undefined));
   const summary = new VerdictSummary();
   const progress = new Progress('validate');

@@ -31,7 +31,9 @@ export class TokenAuthority {
         );
       }
       if (token.length < 16)
-        throw new Error(`WEBINAR_EVENTS_TOKENS: a ${scope} token must be at least 16 characters`);
+        throw new Error(
+          `WEBINAR_EVENTS_TOKENS: ${scope === 'ingest' || scope === 'admin' ? 'an' : 'a'} ${scope} token must be at least 16 characters`,
+        );
       entries.push({ scope: scope as Scope, digest: digest(token) });
     }
     return new TokenAuthority(entries);

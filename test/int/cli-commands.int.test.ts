@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { MAX_LINE_BYTES } from '../../src/cli/ndjson-lines.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
 import { funnelEvents } from './story.js';
@@ -222,8 +223,28 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
         'the first MAX_LINE_BYTES bytes',
       );
       assert.match(JSON.stringify(second!.errors), new RegExp(`the line is ${oversized.length} bytes`));
+      // The origin names the file by its absolute path: two funnel.ndjson of different directories differ.
+      assert.equal(first!.origin, `ingest:${raw}`);
     } finally {
       await store.close();
+    }
+  });
+
+  it('ingest stopped by a store failure (the write lock held elsewhere) says what is committed and why', async () => {
+    const lockedDb = join(dir, 'locked.sqlite');
+    await new SqliteEventStore(lockedDb).close();
+    const other = new Database(lockedDb);
+    other.exec('BEGIN IMMEDIATE'); // another process's write, held past the 5 s the store waits
+    try {
+      const ran = await cli(['ingest', file, '--db', lockedDb]);
+      assert.equal(ran.code, 1, ran.stderr);
+      assert.match(
+        ran.stderr,
+        /ingest: stopped \(the store failed: database is locked \(another process held the database write lock for longer than 5 s\)\) after line \d+: the first 0 lines are committed; run the same file again/,
+      );
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
     }
   });
 
@@ -244,6 +265,10 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     assert.equal(directory.code, 1);
     assert.match(directory.stderr, /it is a directory/);
     assert.equal(existsSync(join(dir, 'typo')), false, 'no database (nor its directory) was created');
+    // validate says it the same way (it said EISDIR: illegal operation on a directory, read).
+    const validateDirectory = await cli(['validate', dir]);
+    assert.equal(validateDirectory.code, 1);
+    assert.match(validateDirectory.stderr, /webinar-events validate: cannot read .*: it is a directory/);
   });
 
   it('usage errors exit 2 and say what is wrong', async () => {

@@ -117,6 +117,27 @@ describe('SQLite store: another process holds the write lock', () => {
     });
   });
 
+  it('counts the wait from when a transaction was asked for: queued ones do not add up their waits', async () => {
+    await withHeldLock(1000, async (store, other) => {
+      // Both asked for at once. The second reaches its turn when the first gives up (about 1 s), already at its
+      // own deadline: it fails then too, instead of waiting 1 s more (it would have got the lock at 1.5 s).
+      const release = setTimeout(() => other.exec('COMMIT'), 1500);
+      try {
+        const outcomes = await Promise.allSettled([
+          store.transaction('intake', async (tx) => tx.head()),
+          store.transaction('intake', async (tx) => tx.head()),
+        ]);
+        assert.deepEqual(
+          outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'committed')),
+          ['SQLITE_BUSY', 'SQLITE_BUSY'],
+        );
+      } finally {
+        clearTimeout(release);
+        if (other.inTransaction) other.exec('COMMIT');
+      }
+    });
+  });
+
   it('gives up with SQLITE_BUSY after busyTimeoutMs and leaves no transaction open', async () => {
     await withHeldLock(200, async (store, other) => {
       await assert.rejects(

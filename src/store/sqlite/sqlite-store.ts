@@ -146,8 +146,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   transaction<T>(_purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    // The wait for another process's lock counts from now, not from the turn in this process's queue: requests
+    // queued behind a waiting one must not add up their waits (each would get 5 s more).
+    const deadline = Date.now() + this.busyTimeoutMs;
     const run = async (): Promise<T> => {
-      await this.beginImmediate();
+      await this.beginImmediate(deadline);
       try {
         const result = await work(this.tx);
         this.db.exec('COMMIT');
@@ -166,10 +169,10 @@ export class SqliteEventStore implements EventStore {
    * Takes the write lock. When another process holds it (an `ingest` run, a second `serve`, a sqlite3 shell),
    * SQLite's busy handler would sleep inside the call and freeze the event loop for up to the whole timeout; here
    * each attempt fails at once and the retry waits on a timer, so reads, health checks and other requests go on
-   * meanwhile. After busyTimeoutMs the last SQLITE_BUSY is thrown (the API answers 503 STORE_UNAVAILABLE).
+   * meanwhile. At `deadline` (busyTimeoutMs after the transaction was asked for) the last SQLITE_BUSY is thrown
+   * (the API answers 503 STORE_UNAVAILABLE); a transaction reaching its turn later than that tries once.
    */
-  private async beginImmediate(): Promise<void> {
-    const deadline = Date.now() + this.busyTimeoutMs;
+  private async beginImmediate(deadline: number): Promise<void> {
     for (let delay = 1; ; delay = Math.min(delay * 2, MAX_LOCK_RETRY_MS)) {
       // SQLite's own busy wait off for this one statement (a PRAGMA acts when prepared, so not a prepared one).
       this.db.pragma('busy_timeout = 0');
