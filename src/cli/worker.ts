@@ -112,12 +112,13 @@ async function work(
   let failures = 0;
   while (!stopped.aborted) {
     try {
+      // Stops between transactions at a signal: a backlog of a million events is not drained first.
       const done =
         kind === 'classifier'
-          ? (await drainClassifier(store)).length
+          ? (await drainClassifier(store, undefined, stopped)).length
           : kind === 'router'
-            ? (await drainRouter(store)).length
-            : await drainRelay(store, bus!);
+            ? (await drainRouter(store, undefined, stopped)).length
+            : await drainRelay(store, bus!, stopped);
       failures = 0;
       if (done > 0) log.info(kind === 'relay' ? 'published' : 'derived', { count: done });
       if (once) return;

@@ -109,17 +109,19 @@ export async function classifyPending(
   return { scanned: last - after, derived, ...(appended && { appended }) };
 }
 
-/** Runs classifier steps until it has caught up with the log. */
+/** Runs classifier steps (a transaction each) until it has caught up with the log, or `signal` aborts. */
 export async function drainClassifier(
   store: EventStore,
   clock: Clock = systemClock,
+  signal?: AbortSignal,
 ): Promise<DerivedEvent[]> {
   const all: DerivedEvent[] = [];
-  for (;;) {
+  while (signal?.aborted !== true) {
     const step = await store.transaction('classifier', (tx) => classifyPending(tx, PROCESSOR_BATCH, clock()));
     all.push(...step.derived);
-    if (step.scanned === 0) return all;
+    if (step.scanned === 0) break;
   }
+  return all;
 }
 
 export interface EvaluationInput {

@@ -21,11 +21,13 @@ export async function relayPending(store: EventStore, bus: EventBus, limit = REL
   return page.length;
 }
 
-export async function drainRelay(store: EventStore, bus: EventBus): Promise<number> {
+/** Publishes page after page until it has caught up with the log, or `signal` aborts. */
+export async function drainRelay(store: EventStore, bus: EventBus, signal?: AbortSignal): Promise<number> {
   let total = 0;
-  for (;;) {
+  while (signal?.aborted !== true) {
     const n = await relayPending(store, bus);
     total += n;
-    if (n === 0) return total;
+    if (n === 0) break;
   }
+  return total;
 }

@@ -25,11 +25,17 @@ export async function routePending(
   return { scanned: last - after, derived: routes };
 }
 
-export async function drainRouter(store: EventStore, clock: Clock = systemClock): Promise<DerivedEvent[]> {
+/** Runs router steps (a transaction each) until it has caught up with the log, or `signal` aborts. */
+export async function drainRouter(
+  store: EventStore,
+  clock: Clock = systemClock,
+  signal?: AbortSignal,
+): Promise<DerivedEvent[]> {
   const all: DerivedEvent[] = [];
-  for (;;) {
+  while (signal?.aborted !== true) {
     const step = await store.transaction('router', (tx) => routePending(tx, PROCESSOR_BATCH, clock()));
     all.push(...step.derived);
-    if (step.scanned === 0) return all;
+    if (step.scanned === 0) break;
   }
+  return all;
 }

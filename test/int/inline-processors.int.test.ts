@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLASSIFIED, ROUTE } from '../../src/contract/index.js';
 import { EMPTY_FORMS_CATALOG } from '../../src/intake/forms-catalog.js';
+import { CLASSIFIER, PROCESSOR_BATCH, drainClassifier } from '../../src/pipeline/classifier-processor.js';
 import { ingestBatch, judgeValue } from '../../src/pipeline/index.js';
+import type { StoreTx, TxPurpose } from '../../src/store/port.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
-import { leadFunnel } from './story.js';
+import { funnelEvents, leadFunnel } from './story.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'webinar-events-inline-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,6 +66,37 @@ describe('inline processors with another writer on the same SQLite file', () => 
     } finally {
       await other.close();
       await serve.close();
+    }
+  });
+});
+
+describe('a worker draining a backlog', () => {
+  it('stops between transactions at a signal: the checkpoint is past the first step only', async () => {
+    const store = new SqliteEventStore(join(dir, 'backlog.sqlite'));
+    try {
+      // A backlog larger than one classifier step (PROCESSOR_BATCH client events), appended without processors.
+      const events = funnelEvents(1, 700).map((event) => judgeValue(event));
+      await ingestBatch(store, events, { forms: EMPTY_FORMS_CATALOG, origin: 'test' });
+      const head = await store.head();
+      assert.ok(head > PROCESSOR_BATCH, `a backlog of ${head} events`);
+      const stop = new AbortController();
+      // The real store, observed: the signal comes while the first step's transaction runs.
+      const observed = new Proxy(store, {
+        get(target, name, receiver) {
+          if (name !== 'transaction') return Reflect.get(target, name, receiver) as unknown;
+          return (purpose: TxPurpose, work: (tx: StoreTx) => Promise<unknown>) => {
+            stop.abort();
+            return target.transaction(purpose, work);
+          };
+        },
+      });
+      await drainClassifier(observed, undefined, stop.signal);
+      assert.equal((await store.checkpoints())[CLASSIFIER], PROCESSOR_BATCH);
+      // Not stopped: it drains the rest.
+      await drainClassifier(store);
+      assert.equal((await store.checkpoints())[CLASSIFIER], await store.head());
+    } finally {
+      await store.close();
     }
   });
 });
