@@ -28,6 +28,8 @@ export class InProcessProcessors {
   private retry: NodeJS.Timeout | null = null;
   private readonly poll: NodeJS.Timeout;
   private closed = false;
+  /** Aborted at close: a drain stops between transactions instead of catching up with a whole backlog first. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly store: EventStore,
@@ -59,6 +61,7 @@ export class InProcessProcessors {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopping.abort();
     clearInterval(this.poll);
     if (this.retry !== null) clearTimeout(this.retry);
     while (this.running !== null) await this.running;
@@ -68,10 +71,11 @@ export class InProcessProcessors {
     do {
       this.again = false;
       try {
-        const classified = this.set.classifier ? await drainClassifier(this.store, this.clock) : [];
-        const routed = this.set.router ? await drainRouter(this.store, this.clock) : [];
+        const signal = this.stopping.signal;
+        const classified = this.set.classifier ? await drainClassifier(this.store, this.clock, signal) : [];
+        const routed = this.set.router ? await drainRouter(this.store, this.clock, signal) : [];
         if (classified.length + routed.length > 0) this.observer.derived?.([...classified, ...routed]);
-        if (this.set.bus !== null) await drainRelay(this.store, this.set.bus);
+        if (this.set.bus !== null) await drainRelay(this.store, this.set.bus, signal);
       } catch (error) {
         this.observer.failed?.(error);
         if (!this.closed && this.retry === null) {
