@@ -19,15 +19,25 @@ export class TokenAuthority {
 
   static parse(spec: string | undefined): TokenAuthority {
     const entries: TokenEntry[] = [];
+    let n = 0;
     for (const part of (spec ?? '').split(',')) {
       const item = part.trim();
       if (item === '') continue;
+      n++;
       const colon = item.indexOf(':');
       const scope = item.slice(0, colon);
       const token = item.slice(colon + 1);
       if (colon < 1 || !(SCOPES as readonly string[]).includes(scope)) {
+        // Nothing of the entry is shown unless it is plainly a scope name: a typo ("read=…", a missing "ingest:")
+        // must not put a token in a log.
+        const what =
+          colon < 1
+            ? 'has no scope: prefix'
+            : /^[a-z]{1,16}$/.test(scope)
+              ? `has the unknown scope "${scope}"`
+              : 'is not scope:token';
         throw new Error(
-          `WEBINAR_EVENTS_TOKENS: "${scope || item.slice(0, 10)}…" is not scope:token with a scope of ${SCOPES.join(', ')}`,
+          `WEBINAR_EVENTS_TOKENS: entry ${n} ${what}; each entry is scope:token with a scope of ${SCOPES.join(', ')}`,
         );
       }
       if (token.length < 16)

@@ -200,6 +200,20 @@ describe('assertSafeListen', () => {
       assert.throws(() => assertSafeListen(config), /WEBINAR_EVENTS_TOKENS/, JSON.stringify(value));
     }
     assert.throws(() => resolveConfig({}, { WEBINAR_EVENTS_TOKENS: 'root:abcdefghijklmnopqrst' }), /scope/);
+    // A malformed entry is named by its number, never by its text: a typo must not print a token.
+    for (const typo of [
+      's3cr3t-token-abcdefgh',
+      'ingest:ingest-token-123456,read-token-1234567',
+      'read=read-token-1234567',
+    ]) {
+      assert.throws(
+        () => resolveConfig({}, { WEBINAR_EVENTS_TOKENS: typo }),
+        (error: Error) =>
+          /WEBINAR_EVENTS_TOKENS: entry \d+ /.test(error.message) &&
+          !/token-|s3cr3t/.test(error.message.replace('scope:token', '')),
+        typo,
+      );
+    }
     // Unset or empty: no tokens, loopback only, as before.
     assert.equal(resolveConfig({}, { WEBINAR_EVENTS_TOKENS: '' }).tokens, undefined);
   });
