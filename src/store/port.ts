@@ -54,6 +54,12 @@ export interface FeedEvent {
   readonly warnings: Warning[] | null;
 }
 
+/**
+ * Raw inputs in one page of the quarantine (the first rejection is always in it, whatever its size): rejected
+ * bodies are kept whole, up to 4 MiB each, and a page of 1,000 of them would be gigabytes of JSON.
+ */
+export const REJECTIONS_PAGE_BYTES = 8 * 1024 * 1024;
+
 export interface RejectionRecord {
   readonly seq: number;
   readonly received_at: string;
@@ -98,7 +104,8 @@ export interface EventStore {
   /** Runs `work` in one transaction (serialized with the other writers of the same purpose). */
   transaction<T>(purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T>;
   readEvents(after: number, limit: number, type?: string): Promise<FeedEvent[]>;
-  readRejections(after: number, limit: number): Promise<RejectionRecord[]>;
+  /** At most `limit` rejections after `after`, and no more once `maxRawBytes` of raw inputs are in the page. */
+  readRejections(after: number, limit: number, maxRawBytes?: number): Promise<RejectionRecord[]>;
   timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
   reportTotals(webinarId: string): Promise<ReportTotals>;
   reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;

@@ -119,3 +119,40 @@ describe('store unavailable', () => {
     }
   });
 });
+
+describe('the quarantine read in pages bounded by bytes', () => {
+  it('GET /v1/rejections stops a page at 8 MiB of raw inputs; next continues (large rejected bodies)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'we-quarantine-'));
+    const runtime = await openRuntime(resolveConfig({ db: join(dir, 'q.sqlite') }, {}));
+    const app = await buildApp(runtime.httpContext());
+    try {
+      // Control bytes: valid UTF-8, not JSON, stored whole, and six times larger as JSON (\u0001).
+      const body = Buffer.alloc(3 * 1024 * 1024, 1);
+      for (let i = 0; i < 4; i++) {
+        const post = await app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          payload: body,
+          headers: { 'content-type': 'application/json' },
+        });
+        assertProblem(post, 400, 'MALFORMED_JSON');
+      }
+      const read = async (after: number) => {
+        const page = await app.inject({ method: 'GET', url: `/v1/rejections?after=${after}&limit=1000` });
+        assert.equal(page.statusCode, 200);
+        return page.json<{ rejections: Array<{ seq: number; raw: string }>; next: number }>();
+      };
+      const first = await read(0);
+      // 3 + 3 MiB before the third, under 8: three rows; the fourth would start at 9 MiB.
+      assert.equal(first.rejections.length, 3);
+      assert.equal(first.rejections[0]!.raw.length, body.length, 'each kept whole');
+      const second = await read(first.next);
+      assert.equal(second.rejections.length, 1);
+      assert.equal((await read(second.next)).rejections.length, 0);
+    } finally {
+      await app.close();
+      await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

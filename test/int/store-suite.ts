@@ -346,6 +346,17 @@ export function storeSuite(name: string, open: OpenStore): void {
           page.map((r) => r.seq),
           seqs.slice(2, 4),
         );
+        // A page also stops at a byte budget of raw inputs, the first row always in: with a budget one byte over
+        // the first two (UTF-8 text), the third starts under it and is in, the fourth is not; with 1 byte, one row.
+        const budget = Buffer.byteLength(rejections[0]!.raw) + Buffer.byteLength(rejections[1]!.raw) + 1;
+        assert.deepEqual(
+          (await store.readRejections(0, 100, budget)).map((r) => r.seq),
+          seqs.slice(0, 3),
+        );
+        assert.deepEqual(
+          (await store.readRejections(0, 100, 1)).map((r) => r.seq),
+          seqs.slice(0, 1),
+        );
       });
     });
 

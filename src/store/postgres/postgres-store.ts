@@ -9,6 +9,7 @@ import type {
   StoreTx,
   TxPurpose,
 } from '../port.js';
+import { REJECTIONS_PAGE_BYTES } from '../port.js';
 import { LOCK, LOG_LOCK_AT_START, PROCESSOR_LOCK, lockNamespace } from './locks.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresTx } from './postgres-tx.js';
@@ -206,8 +207,12 @@ export class PostgresEventStore implements EventStore {
     return rows.map(feedEventFromRow);
   }
 
-  async readRejections(after: number, limit: number): Promise<RejectionRecord[]> {
-    const { rows } = await this.pool.query<RejectionRow>(sql.readRejections, [after, limit]);
+  async readRejections(
+    after: number,
+    limit: number,
+    maxRawBytes = REJECTIONS_PAGE_BYTES,
+  ): Promise<RejectionRecord[]> {
+    const { rows } = await this.pool.query<RejectionRow>(sql.readRejections, [after, limit, maxRawBytes]);
     return rows.map(rejectionFromRow);
   }
 

@@ -11,6 +11,7 @@ import type {
   StoreTx,
   TxPurpose,
 } from '../port.js';
+import { REJECTIONS_PAGE_BYTES } from '../port.js';
 import { assertKnownSchema } from '../schema-version.js';
 import { warningCounts, withLeadWarnings, type WarningCountRow } from '../report-warnings.js';
 import { feedEventFromRow, type FeedRow } from '../log-rows.js';
@@ -110,7 +111,13 @@ export class SqliteEventStore implements EventStore {
       feedType:
         q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE type = ? AND position > ?
         ORDER BY position LIMIT ?`),
-      rejections: q('SELECT * FROM rejections WHERE seq > ? ORDER BY seq LIMIT ?'),
+      // A page stops at maxRawBytes of raw inputs (the first row always in): see the PostgreSQL twin.
+      rejections: q(`SELECT * FROM rejections WHERE seq IN (
+          SELECT seq FROM (
+            SELECT seq, sum(n) OVER (ORDER BY seq) - n AS before FROM (
+              SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > ? ORDER BY seq LIMIT ?))
+          WHERE before < ?)
+        ORDER BY seq`),
       timeline: q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE lead_id = @lead
           AND (@webinar IS NULL OR webinar_id = @webinar)
         UNION
@@ -196,8 +203,13 @@ export class SqliteEventStore implements EventStore {
     return (rows as FeedRow[]).map(feedEventFromRow);
   }
 
-  async readRejections(after: number, limit: number): Promise<RejectionRecord[]> {
-    return (this.queries.rejections.all(after, limit) as Array<Record<string, unknown>>).map((row) => ({
+  async readRejections(
+    after: number,
+    limit: number,
+    maxRawBytes = REJECTIONS_PAGE_BYTES,
+  ): Promise<RejectionRecord[]> {
+    const rows = this.queries.rejections.all(after, limit, maxRawBytes) as Array<Record<string, unknown>>;
+    return rows.map((row) => ({
       seq: row['seq'] as number,
       received_at: row['received_at'] as string,
       origin: row['origin'] as string,

@@ -4,5 +4,15 @@ export const insertRejections = `INSERT INTO rejections (received_at, origin, ev
   FROM unnest($3::bytea[], $4::bytea[], $5::text[], $6::text[]) WITH ORDINALITY
     AS u(event_id, raw, raw_encoding, errors, n)
   ORDER BY u.n`;
+/**
+ * A page of the quarantine: at most $2 rows, and it stops once $3 bytes of raw inputs are in it (the first row is
+ * always in it). Sizes come from octet_length, which reads no content, so a page of 1,000 rejected 4 MiB bodies
+ * is never loaded to be cut.
+ */
 export const readRejections = `SELECT seq, received_at, origin, event_id, raw, raw_encoding, errors
-  FROM rejections WHERE seq > $1 ORDER BY seq LIMIT $2`;
+  FROM rejections WHERE seq IN (
+    SELECT seq FROM (
+      SELECT seq, sum(n) OVER (ORDER BY seq) - n AS before FROM (
+        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > $1 ORDER BY seq LIMIT $2) AS page) AS sized
+    WHERE before < $3)
+  ORDER BY seq`;
