@@ -79,7 +79,8 @@ export class RejectionsView {
         const page = await api(`/v1/rejections${query({ after: this.after, limit: PAGE })}`);
         this.rejections.push(...page.rejections);
         this.after = page.next;
-        if (page.rejections.length < PAGE) break;
+        // Only an empty page is the end: the server also cuts a page at 8 MiB of raw inputs.
+        if (page.rejections.length === 0) break;
       }
       this.render();
     } catch (error) {

@@ -83,13 +83,8 @@ function logLevel(text: string | undefined): string {
  */
 function postgresUrl(text: string | undefined): string | undefined {
   if (text === undefined || text.startsWith('/')) return text;
-  let protocol = '';
-  try {
-    protocol = new URL(text).protocol;
-  } catch {
-    // not a URL at all
-  }
-  if (!['postgres:', 'postgresql:', 'socket:'].includes(protocol))
+  // The scheme only: pg parses the rest itself, including forms WHATWG URL refuses (postgres://u:p@/db?host=/run).
+  if (!/^(postgres|postgresql|socket):/i.test(text))
     throw new Error('--postgres (DATABASE_URL) must be a URL such as postgres://user@host:5432/database');
   return text;
 }
@@ -204,9 +199,13 @@ export async function openStore(config: Config): Promise<EventStore> {
   return new SqliteEventStore(config.db, { durability: config.durability });
 }
 
-/** A server URL as it may be shown: user and password replaced by `***`. */
-export function shownUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/g, '//***@');
+/** Server URLs (comma-separated, as NATS takes them) as they may be shown: user and password replaced by `***`. */
+export function shownUrl(urls: string): string {
+  // Up to the last @ of each URL: a password may hold a raw / or @.
+  return urls
+    .split(',')
+    .map((url) => url.replace(/^(\s*[a-z][\w+.-]*:\/\/).*@/i, '$1***@'))
+    .join(',');
 }
 
 export async function openBus(config: Config): Promise<EventBus | null> {

@@ -69,6 +69,9 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
   let lines: number[] = [];
   let inputs: JudgedInput[] = [];
   let pendingBytes = 0;
+  /** The last line read, and the last line of the last committed batch (blank lines keep their numbers). */
+  let lastLine = 0;
+  let committedThrough = 0;
   const flush = async (): Promise<void> => {
     if (inputs.length === 0) return;
     const verdicts = await runtime.ingest(inputs, origin).catch((error: unknown) => {
@@ -78,6 +81,7 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
       summary.add(lines[i]!, verdict);
       if (json) out.stdout(verdictLine(lines[i]!, verdict));
     });
+    committedThrough = lastLine;
     lines = [];
     inputs = [];
     pendingBytes = 0;
@@ -97,14 +101,13 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   out.onReaderGone?.(() => interrupt('the reader of stdout went away'));
-  let lastLine = 0;
   /** Stopped early: the summary so far, and which lines are committed (all those with a verdict). */
   const stoppedEarly = (why: string): void => {
     // With --json, stdout holds only the verdict lines: the summary goes to stderr.
     if (json) out.stderr(summary.render('ingest'));
     else out.stdout(summary.render('ingest'));
     out.stderr(
-      `ingest: stopped (${why}) after line ${lastLine}: the first ${summary.total} lines are committed; ` +
+      `ingest: stopped (${why}): ${committedThrough === 0 ? 'nothing is committed' : `lines 1–${committedThrough} are committed (${summary.total} events)`}; ` +
         'run the same file again to take the rest (what is stored comes back as duplicate)',
     );
   };
@@ -141,7 +144,7 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
     // The store refused a batch (another process held the lock past the timeout, a full disk).
     if (!(error instanceof BatchNotCommitted)) throw error;
     progress.done();
-    const busy = (error.cause as { code?: unknown }).code === 'SQLITE_BUSY';
+    const busy = /^SQLITE_BUSY/.test(String((error.cause as { code?: unknown }).code));
     const hint = busy ? ' (another process held the database write lock for longer than 5 s)' : '';
     stoppedEarly(`the store failed: ${error.message}${hint}`);
     return EXIT.failure;

@@ -87,6 +87,8 @@ export async function workerCommand(args: readonly string[], out: Output): Promi
     log.error('worker failed', { error: (error as Error).message });
     return EXIT.failure;
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     await bus?.close();
     await store?.close();
     log.info('worker stopped');

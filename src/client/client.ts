@@ -92,7 +92,8 @@ class Client implements WebinarEventsClient, SessionHost {
   private readonly undelivered: AnyClientCloudEvent[] = [];
   /** Events given up before close (a 4xx, the attempts used up, a single event too large). */
   private givenUp = 0;
-  private lastDropped: string | undefined;
+  /** Called if a full buffer drops the event of this id while it waits (a session's once-events). */
+  private readonly onDrop = new Map<string, () => void>();
   private waiters: Array<{ target: number; resolve: () => void }> = [];
   private closed = false;
   private closing: Promise<CloseResult> | undefined;
@@ -156,7 +157,13 @@ class Client implements WebinarEventsClient, SessionHost {
   }
 
   /** Validates (throws ContractViolation), buffers, schedules; returns the event id. */
-  emit(type: ClientEventType, data: object, options?: EmitOptions, sessionid?: string): string {
+  emit(
+    type: ClientEventType,
+    data: object,
+    options?: EmitOptions,
+    sessionid?: string,
+    onDropped?: () => void,
+  ): string {
     if (this.closed) throw new ClientClosedError();
     const event: Record<string, unknown> = {
       specversion: '1.0',
@@ -168,8 +175,14 @@ class Client implements WebinarEventsClient, SessionHost {
     if (sessionid !== undefined) event['sessionid'] = sessionid;
     event['data'] = data;
     const prepared = prepareEvent(event);
+    if (onDropped !== undefined) this.onDrop.set(prepared.event.id, onDropped);
     const pushed = this.buffer.push(prepared);
-    this.lastDropped = pushed.queued ? undefined : prepared.event.id;
+    // Before any callback of the caller's runs: the dropped events' sessions forget them.
+    for (const q of pushed.dropped) {
+      const forget = this.onDrop.get(q.event.id);
+      this.onDrop.delete(q.event.id);
+      forget?.();
+    }
     // With 'throw' nothing was dropped: the emit throws, and that is the whole report.
     if (pushed.dropped.length > 0 && this.buffer.policy !== 'throw') {
       report(this.options.onOverflow, {
@@ -181,11 +194,6 @@ class Client implements WebinarEventsClient, SessionHost {
     if (!pushed.queued && this.buffer.policy === 'throw') throw new BufferOverflowError(this.buffer.capacity);
     if (pushed.queued) this.schedule();
     return prepared.event.id;
-  }
-
-  /** For sessions: false when the emit of `id` was just dropped by a full buffer. */
-  queued(id: string): boolean {
-    return this.lastDropped !== id;
   }
 
   async flush(): Promise<void> {
@@ -212,6 +220,7 @@ class Client implements WebinarEventsClient, SessionHost {
       this.abort.abort();
       await this.loop;
       const rest = this.buffer.drain().map((q) => q.event);
+      this.onDrop.clear();
       this.undelivered.push(...rest);
       this.notify();
     }
@@ -266,6 +275,8 @@ class Client implements WebinarEventsClient, SessionHost {
         (this.buffer.size >= this.batchSize || this.buffer.oldestSeq <= this.drainUntil)
       ) {
         this.inflight = this.buffer.take(this.batchSize, this.maxBatchBytes);
+        // Sent now: no longer droppable by a full buffer.
+        for (const q of this.inflight) this.onDrop.delete(q.event.id);
         await this.deliver(this.inflight);
         this.inflight = [];
         this.notify();

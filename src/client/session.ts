@@ -18,9 +18,9 @@ export interface SessionHost {
     data: Record<string, unknown>,
     options: EmitOptions | undefined,
     sessionid?: string,
+    /** Called if a full buffer drops the event before it is sent (at once with 'drop-newest', later with 'drop-oldest'). */
+    onDropped?: () => void,
   ): string;
-  /** Whether the event of this id was buffered (false when a full buffer dropped it, policy 'drop-newest'). */
-  queued(id: string): boolean;
   newId(): string;
 }
 
@@ -83,26 +83,34 @@ export class ParticipationSession implements Session {
   }
 
   entered(input: SessionEnteredInput = {}, options?: EmitOptions): string {
-    return this.once('entered', 'client_webinar_entered', '/sessionid', () => {
+    return this.once('entered', 'client_webinar_entered', '/sessionid', (onDropped) => {
       const data: Record<string, unknown> = { ...this.own(input), webinar_id: this.webinar_id };
       if (this.lead !== undefined) data['lead_id'] = this.lead;
       data['timestamp'] = input.timestamp ?? nowIso();
-      return this.host.emit('client_webinar_entered', data, options, this.id);
+      return this.host.emit('client_webinar_entered', data, options, this.id, onDropped);
     });
   }
 
   left(input: SessionLeftInput, options?: EmitOptions): string {
-    return this.once('left', 'client_webinar_left', '/data/session_id', () =>
-      this.host.emit('client_webinar_left', this.data(input, 'left_at', input.left_at), options),
+    return this.once('left', 'client_webinar_left', '/data/session_id', (onDropped) =>
+      this.host.emit(
+        'client_webinar_left',
+        this.data(input, 'left_at', input.left_at),
+        options,
+        undefined,
+        onDropped,
+      ),
     );
   }
 
   completed(input: SessionCompletedInput = {}, options?: EmitOptions): string {
-    return this.once('completed', 'client_webinar_completed', '/data/session_id', () =>
+    return this.once('completed', 'client_webinar_completed', '/data/session_id', (onDropped) =>
       this.host.emit(
         'client_webinar_completed',
         this.data(input, 'completed_at', input.completed_at),
         options,
+        undefined,
+        onDropped,
       ),
     );
   }
@@ -142,7 +150,12 @@ export class ParticipationSession implements Session {
     return fields;
   }
 
-  private once(mark: Mark, type: ClientEventType, path: string, emit: () => string): string {
+  private once(
+    mark: Mark,
+    type: ClientEventType,
+    path: string,
+    emit: (onDropped: () => void) => string,
+  ): string {
     if (this.marks.has(mark)) {
       throw new ContractViolation([
         {
@@ -152,9 +165,14 @@ export class ParticipationSession implements Session {
         },
       ]);
     }
-    const id = emit();
-    // A full buffer that dropped it ('drop-newest') leaves the session without it: it may be emitted again.
-    if (this.host.queued(id)) this.marks.add(mark);
-    return id;
+    // Marked before the emit, so that a drop during it (a full buffer, 'drop-newest') can unmark it; a full buffer
+    // that drops it later ('drop-oldest') unmarks it too: the session may emit it again. A refused emit unmarks.
+    this.marks.add(mark);
+    try {
+      return emit(() => this.marks.delete(mark));
+    } catch (error) {
+      this.marks.delete(mark);
+      throw error;
+    }
   }
 }

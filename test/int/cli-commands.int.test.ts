@@ -240,7 +240,7 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
       assert.equal(ran.code, 1, ran.stderr);
       assert.match(
         ran.stderr,
-        /ingest: stopped \(the store failed: database is locked \(another process held the database write lock for longer than 5 s\)\) after line \d+: the first 0 lines are committed; run the same file again/,
+        /ingest: stopped \(the store failed: database is locked \(another process held the database write lock for longer than 5 s\)\): nothing is committed; run the same file again/,
       );
     } finally {
       other.exec('ROLLBACK');

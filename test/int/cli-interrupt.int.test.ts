@@ -73,7 +73,10 @@ describe('ingest, interrupted', () => {
     const accepted = verdicts.filter((v) => v.status === 'accepted').length;
     assert.equal(await storedClientEvents(db), accepted, 'what was reported accepted is what is stored');
     assert.match(stderr, new RegExp(`ingest: ${verdicts.length} events: ${accepted} accepted`));
-    assert.match(stderr, new RegExp(`stopped \\(SIGINT\\) after line ${verdicts.length}`));
+    assert.match(
+      stderr,
+      new RegExp(`stopped \\(SIGINT\\): lines 1–${verdicts.length} are committed \\(${verdicts.length} events\\)`),
+    );
     assert.match(stderr, /run the same file again/);
     assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
   });

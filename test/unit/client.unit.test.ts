@@ -374,6 +374,19 @@ describe('client sessions', () => {
     await c.close();
   });
 
+  it('an entered dropped later by a full buffer (drop-oldest, the default) is forgotten by its session', async () => {
+    const c = client(fakeServer().fetch, { maxBuffer: 1, flushIntervalMs: 60_000 });
+    const s = c.session({ lead_id: 'L-1', webinar_id: 'W-1', webinar_type: 'live' });
+    s.entered();
+    assert.equal(s.state.entered, true);
+    c.entered(payloads.entered); // the buffer is full: the session's entered is the oldest, dropped
+    assert.equal(s.state.entered, false);
+    s.entered(); // may be emitted again, and is not dropped while it waits alone
+    c.left({ ...payloads.left, session_id: 'S-2' }); // drops the second entered too: forgotten again
+    assert.equal(s.state.entered, false);
+    await c.close();
+  });
+
   it('an anonymous session records the entry, then learns its lead', async () => {
     const server = fakeServer();
     const c = client(server.fetch);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/cli/args.js';
-import { DEFAULT_DB, resolveConfig } from '../../src/config.js';
+import { DEFAULT_DB, resolveConfig, shownUrl } from '../../src/config.js';
 import { loadFormsCatalog } from '../../src/cli/forms-option.js';
 
 /** SPEC §7: each setting from its flag, else its environment variable, else its default. */
@@ -103,6 +103,8 @@ describe('configuration: flag, else environment variable, else default', () => {
       'postgresql://u:pw@h/d?sslmode=disable',
       'socket:/run/pg?db=x',
       '/run/pg',
+      // An empty host with credentials (a Unix socket): pg takes it, WHATWG URL does not.
+      'postgres://user:secret@/mydb?host=/var/run/postgresql',
     ])
       assert.equal(resolveConfig({ postgres: ok }, {}).postgres, ok);
     for (const bad of ['notaurl', 'http://h/d', 'user:secretpw@host/db']) {
@@ -134,5 +136,13 @@ describe('the forms catalog: --forms, else WEBINAR_EVENTS_FORMS, else none', () 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('shownUrl: server URLs in messages', () => {
+  it('hides user and password, up to the last @ of each URL (a password may hold / or @)', () => {
+    assert.equal(shownUrl('nats://127.0.0.1:4222'), 'nats://127.0.0.1:4222');
+    assert.equal(shownUrl('nats://u:p/x@h:4222'), 'nats://***@h:4222');
+    assert.equal(shownUrl('nats://u:p@x@h:4222,nats://a:b@h2:4222'), 'nats://***@h:4222,nats://***@h2:4222');
   });
 });

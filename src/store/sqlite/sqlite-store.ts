@@ -187,7 +187,10 @@ export class SqliteEventStore implements EventStore {
         this.begin.run();
         return;
       } catch (error) {
-        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+        // Any busy code: better-sqlite3 reports extended ones (SQLITE_BUSY_RECOVERY while another process recovers
+        // the WAL after a crash), and SQLite's own busy loop retries them all.
+        const busy = /^SQLITE_BUSY/.test(String((error as { code?: unknown }).code));
+        if (!busy || Date.now() >= deadline) throw error;
       } finally {
         this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       }
