@@ -75,7 +75,9 @@ describe('ingest, interrupted', () => {
     assert.match(stderr, new RegExp(`ingest: ${verdicts.length} events: ${accepted} accepted`));
     assert.match(
       stderr,
-      new RegExp(`stopped \\(SIGINT\\): lines 1–${verdicts.length} are committed \\(${verdicts.length} events\\)`),
+      new RegExp(
+        `stopped \\(SIGINT\\): lines 1–${verdicts.length} are committed \\(${verdicts.length} events\\)`,
+      ),
     );
     assert.match(stderr, /run the same file again/);
     assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
