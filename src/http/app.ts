@@ -158,6 +158,19 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
   // Before the auth hook: a 401 to an allowed origin carries the CORS headers too, so the page can read it.
   await registerCors(app, ctx.corsOrigins ?? []);
 
+  const limiter =
+    ctx.limits.requestsPerSecond !== undefined ? new RateLimiter(ctx.limits.requestsPerSecond) : undefined;
+  /** 429 with Retry-After when `client`'s bucket is empty; undefined when the request may go on. */
+  const rateLimited = (reply: FastifyReply, client: string): FastifyReply | undefined => {
+    const wait = limiter?.take(client) ?? 0;
+    if (wait <= 0) return undefined;
+    reply.header('retry-after', String(Math.ceil(wait)));
+    return sendProblem(
+      reply,
+      problem(429, 'RATE_LIMITED', 'Too many requests', { detail: `retry after ${Math.ceil(wait)} s` }),
+    );
+  };
+
   // One hook for every request (each hook costs): shutting down, then authentication. CORS preflights are
   // answered by the CORS plugin before it.
   app.addHook('onRequest', async (request, reply) => {
@@ -167,6 +180,10 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     const token = bearer(request.headers.authorization);
     const verdict = ctx.auth.allows(token, scope);
     if (verdict === 'unauthenticated') {
+      // Wrong tokens count against their address: guessing is rate-limited too (the limiter below never sees
+      // these requests).
+      const limited = rateLimited(reply, `a:${request.ip}`);
+      if (limited !== undefined) return limited;
       reply.header('www-authenticate', 'Bearer');
       return sendProblem(
         reply,
@@ -189,22 +206,13 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     request.scopes = ctx.auth.scopesOf(token!);
   });
 
-  const limiter =
-    ctx.limits.requestsPerSecond !== undefined ? new RateLimiter(ctx.limits.requestsPerSecond) : undefined;
   if (limiter !== undefined) {
     app.addHook('onRequest', async (request, reply) => {
       if (request.routeOptions.config.scope === undefined) return;
       const token = bearer(request.headers.authorization);
       const client =
         token !== undefined && ctx.auth.enabled ? `t:${tokenFingerprint(token)}` : `a:${request.ip}`;
-      const wait = limiter.take(client);
-      if (wait > 0) {
-        reply.header('retry-after', String(Math.ceil(wait)));
-        return sendProblem(
-          reply,
-          problem(429, 'RATE_LIMITED', 'Too many requests', { detail: `retry after ${Math.ceil(wait)} s` }),
-        );
-      }
+      return rateLimited(reply, client);
     });
   }
 

@@ -29,6 +29,24 @@ describe('per-token rate limit (WEBINAR_EVENTS_RATE_LIMIT)', () => {
     }
   });
 
+  it('wrong tokens are limited too, per address: guessing gets 429, not an endless stream of 401', async () => {
+    const h = await Harness.start({
+      env: { WEBINAR_EVENTS_TOKENS: TOKENS_ENV, WEBINAR_EVENTS_RATE_LIMIT: '2' },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        statuses.push((await h.get('/v1/events', { token: `guess-${i}-aaaaaaaaaaaaaaaa` })).statusCode);
+      }
+      assert.deepEqual(statuses.slice(0, 2), [401, 401]);
+      assert.equal(statuses[3], 429);
+      // A valid token has its own bucket, untouched by the guesses.
+      assert.equal((await h.get('/v1/events', { token: TOKENS.read })).statusCode, 200);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a rate that is not a positive number is a configuration error', () => {
     assert.throws(
       () => resolveConfig({}, { WEBINAR_EVENTS_RATE_LIMIT: 'lots' }),
