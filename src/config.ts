@@ -10,7 +10,7 @@ import { LOG_LEVELS } from './cli/json-log.js';
 import type { DerivedEvent } from './contract/index.js';
 import { TokenAuthority, isLoopback } from './http/auth.js';
 import { parseCorsOrigins } from './http/cors.js';
-import { errorCode } from './http/error-code.js';
+import { errorCode } from './error-code.js';
 import { DEFAULT_HTTP_LIMITS, type HttpContext, type ReadinessCheck } from './http/context.js';
 import { LogNotifier } from './http/log-notifier.js';
 import { WriteHealth } from './http/write-health.js';

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
 import type { JudgedInput } from '../intake/index.js';
 import { judgeText, unreadableInput } from '../pipeline/index.js';
+import { isSqliteBusy } from '../store/sqlite/sqlite-store.js';
 import { assertReadableFile } from './readable-file.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import { unreadableLineVerdict } from './input-verdicts.js';
@@ -144,8 +145,9 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
     // The store refused a batch (another process held the lock past the timeout, a full disk).
     if (!(error instanceof BatchNotCommitted)) throw error;
     progress.done();
-    const busy = /^SQLITE_BUSY/.test(String((error.cause as { code?: unknown }).code));
-    const hint = busy ? ' (another process held the database write lock for longer than 5 s)' : '';
+    const hint = isSqliteBusy(error.cause)
+      ? ' (another process held the database write lock for longer than 5 s)'
+      : '';
     stoppedEarly(`the store failed: ${error.message}${hint}`);
     return EXIT.failure;
   } finally {

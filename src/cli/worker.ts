@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventBus } from '../bus/port.js';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openBus, openStore, resolveConfig } from '../config.js';
-import { errorCode } from '../http/error-code.js';
+import { errorCode } from '../error-code.js';
 import { drainClassifier, drainRelay, drainRouter } from '../pipeline/index.js';
 import type { EventStore } from '../store/port.js';
 import { jsonLog, type JsonLog } from './json-log.js';

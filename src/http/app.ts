@@ -16,7 +16,7 @@ import { eventsRoutes } from './events-routes.js';
 import { evaluationsRoutes } from './evaluations-routes.js';
 import { EVENT_MEDIA_TYPES } from './media-types.js';
 import { clientErrorHandler } from './client-errors.js';
-import { errorCode } from './error-code.js';
+import { errorCode } from '../error-code.js';
 import { opsRoutes } from './ops-routes.js';
 import { problem, sendProblem } from './problem.js';
 import { readsRoutes } from './reads-routes.js';

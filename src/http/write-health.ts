@@ -1,4 +1,4 @@
-import { errorCode } from './error-code.js';
+import { errorCode } from '../error-code.js';
 
 /**
  * Whether the store took the last write. A failed intake transaction (disk full, file read-only, PostgreSQL in

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorCode } from '../../error-code.js';
 import type {
   EvaluationRecord,
   EventStore,
@@ -34,7 +36,14 @@ export interface SqliteOptions {
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** Retries of a busy BEGIN start 1 ms apart and back off to this. */
 const MAX_LOCK_RETRY_MS = 25;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * SQLite's busy codes, extended ones included: better-sqlite3 reports those (SQLITE_BUSY_RECOVERY while another
+ * process recovers the WAL after a crash), and SQLite's own busy loop retries them all.
+ */
+export function isSqliteBusy(error: unknown): boolean {
+  return /^SQLITE_BUSY/.test(errorCode(error) ?? '');
+}
 
 function migrate(db: Database.Database, path: string): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -58,7 +67,7 @@ function migrate(db: Database.Database, path: string): void {
  * Opens the file, sets the connection up and migrates it. A failure (not a database, a directory, no write
  * permission, a newer schema) closes the connection and names the file, so the operator knows which one.
  */
-function openDatabase(path: string, options: SqliteOptions): Database.Database {
+function openDatabase(path: string, options: SqliteOptions, busyTimeoutMs: number): Database.Database {
   let db: Database.Database | undefined;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -68,7 +77,7 @@ function openDatabase(path: string, options: SqliteOptions): Database.Database {
     db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('cache_size = -65536');
     db.pragma('temp_store = MEMORY');
     migrate(db, path);
@@ -99,10 +108,10 @@ export class SqliteEventStore implements EventStore {
     readonly path: string,
     options: SqliteOptions = {},
   ) {
-    this.db = openDatabase(path, options);
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.db = openDatabase(path, options, this.busyTimeoutMs);
     this.st = prepareStatements(this.db);
     this.tx = new SqliteTx(this.st);
-    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     const q = (sql: string) => this.db.prepare(sql);
     this.queries = {
@@ -187,10 +196,7 @@ export class SqliteEventStore implements EventStore {
         this.begin.run();
         return;
       } catch (error) {
-        // Any busy code: better-sqlite3 reports extended ones (SQLITE_BUSY_RECOVERY while another process recovers
-        // the WAL after a crash), and SQLite's own busy loop retries them all.
-        const busy = /^SQLITE_BUSY/.test(String((error as { code?: unknown }).code));
-        if (!busy || Date.now() >= deadline) throw error;
+        if (!isSqliteBusy(error) || Date.now() >= deadline) throw error;
       } finally {
         this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       }
