@@ -10,6 +10,7 @@ import { LOG_LEVELS } from './cli/json-log.js';
 import type { DerivedEvent } from './contract/index.js';
 import { TokenAuthority, isLoopback } from './http/auth.js';
 import { parseCorsOrigins } from './http/cors.js';
+import { parseTrustedProxies } from './http/trust-proxy.js';
 import { errorCode } from './error-code.js';
 import { DEFAULT_HTTP_LIMITS, type HttpContext, type ReadinessCheck } from './http/context.js';
 import { LogNotifier } from './http/log-notifier.js';
@@ -45,6 +46,8 @@ export interface Config {
   readonly bodyMemoryBytes: number;
   /** WEBINAR_EVENTS_CORS_ORIGINS / --cors-origins: origins whose pages may call the API; empty: no CORS. */
   readonly corsOrigins: readonly string[];
+  /** WEBINAR_EVENTS_TRUST_PROXY / --trust-proxy: reverse proxies whose X-Forwarded-For is believed; empty: none. */
+  readonly trustedProxies: readonly string[];
   /** How long `serve` waits for open requests at SIGTERM before closing their connections. */
   readonly shutdownGraceMs: number;
 }
@@ -133,6 +136,7 @@ function configFrom(flags: Flags, env: NodeJS.ProcessEnv): Config {
   const durability = str(flags['durability']) ?? str(env['WEBINAR_EVENTS_DURABILITY']) ?? 'full';
   if (durability !== 'full' && durability !== 'normal') throw new Error(`durability must be full or normal`);
   const corsFlag = str(flags['cors-origins']);
+  const proxyFlag = str(flags['trust-proxy']);
   return {
     host: str(flags['host']) ?? str(env['HOST']) ?? '127.0.0.1',
     port,
@@ -154,6 +158,10 @@ function configFrom(flags: Flags, env: NodeJS.ProcessEnv): Config {
       corsFlag !== undefined
         ? parseCorsOrigins(corsFlag, '--cors-origins')
         : parseCorsOrigins(env['WEBINAR_EVENTS_CORS_ORIGINS'], 'WEBINAR_EVENTS_CORS_ORIGINS'),
+    trustedProxies:
+      proxyFlag !== undefined
+        ? parseTrustedProxies(proxyFlag, '--trust-proxy')
+        : parseTrustedProxies(env['WEBINAR_EVENTS_TRUST_PROXY'], 'WEBINAR_EVENTS_TRUST_PROXY'),
   };
 }
 
@@ -321,6 +329,7 @@ export async function openRuntime(
         bodyMemoryBytes: config.bodyMemoryBytes,
       },
       corsOrigins: config.corsOrigins,
+      trustedProxies: config.trustedProxies,
       ingest,
       pendingEvents: () => groupCommit.pending,
       evaluate,

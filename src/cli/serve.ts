@@ -16,6 +16,10 @@ Options:
                      origins whose pages may call the API from a browser, comma-separated
                      (https://webinar.example.com,http://localhost:3000) or * for any
                      (WEBINAR_EVENTS_CORS_ORIGINS; default: none, no CORS headers)
+  --trust-proxy LIST reverse proxies in front of the service, comma-separated addresses or CIDR ranges
+                     (10.0.0.5,10.1.0.0/16) or loopback/linklocal/uniquelocal: a request from one of them
+                     has the address its X-Forwarded-For names, for the rate limit, the log and evaluations
+                     (WEBINAR_EVENTS_TRUST_PROXY; default: none, X-Forwarded-For is ignored)
 ${STORE_FLAGS_HELP}
 
 Environment: WEBINAR_EVENTS_TOKENS="ingest:TOKEN,read:TOKEN,admin:TOKEN" turns on bearer-token auth;
@@ -34,6 +38,7 @@ export async function serveCommand(args: readonly string[], out: Output): Promis
       port: { type: 'string' },
       'no-processors': { type: 'boolean' },
       'cors-origins': { type: 'string' },
+      'trust-proxy': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     false,
@@ -58,6 +63,7 @@ export async function serveCommand(args: readonly string[], out: Output): Promis
       store: config.postgres !== undefined ? 'postgres' : `sqlite:${config.db}`,
       processors: config.processors,
       auth: config.tokens !== undefined,
+      trustedProxies: config.trustedProxies,
     },
     'webinar-events is serving',
   );

@@ -87,6 +87,10 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
   const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     logger: options.logger ?? false,
+    // request.ip is the client's address only when the peer is a listed proxy; otherwise X-Forwarded-For is ignored.
+    ...(ctx.trustedProxies !== undefined && ctx.trustedProxies.length > 0
+      ? { trustProxy: [...ctx.trustedProxies] }
+      : {}),
     bodyLimit: ctx.limits.bodyBytes,
     requestTimeout: timeouts.requestMs,
     connectionTimeout: timeouts.idleMs,

@@ -42,6 +42,8 @@ export interface HttpContext {
   readonly limits: HttpLimits;
   /** Origins whose pages may call the API from a browser (CORS); absent or empty: no CORS headers. */
   readonly corsOrigins?: readonly string[];
+  /** Reverse proxies whose X-Forwarded-For gives a request's address (parseTrustedProxies); absent or empty: none. */
+  readonly trustedProxies?: readonly string[];
   /** The intake pipeline as this runtime runs it (inline processors, metrics, waking the others). */
   readonly ingest: (inputs: JudgedInput[], origin: string) => Promise<Verdict[]>;
   /** Events submitted to `ingest` and not yet committed (for back-pressure). */

@@ -55,6 +55,89 @@ describe('per-token rate limit (WEBINAR_EVENTS_RATE_LIMIT)', () => {
   });
 });
 
+describe('reverse proxies (WEBINAR_EVENTS_TRUST_PROXY)', () => {
+  const guess = (h: Harness, peer: string, forwardedFor?: string) =>
+    h.app.inject({
+      method: 'GET',
+      url: '/v1/events',
+      remoteAddress: peer,
+      headers: {
+        authorization: 'Bearer guess-aaaaaaaaaaaaaaaa',
+        ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+      },
+    });
+
+  it('behind a listed proxy each client has its own address: one guessing client does not limit another', async () => {
+    const h = await Harness.start({
+      env: {
+        WEBINAR_EVENTS_TOKENS: TOKENS_ENV,
+        WEBINAR_EVENTS_RATE_LIMIT: '2',
+        WEBINAR_EVENTS_TRUST_PROXY: '10.0.0.0/8',
+      },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await guess(h, '10.1.2.3', '203.0.113.7')).statusCode);
+      assert.deepEqual(statuses, [401, 401, 429]);
+      // Another client behind the same proxy: its own bucket.
+      assert.equal((await guess(h, '10.1.2.3', '198.51.100.1, 203.0.113.8')).statusCode, 401);
+      // A peer that is not a listed proxy cannot pick its address: its X-Forwarded-For is ignored.
+      for (let i = 0; i < 2; i++) await guess(h, '192.0.2.50', `203.0.113.${100 + i}`);
+      assertProblem(await guess(h, '192.0.2.50', '203.0.113.200'), 429, 'RATE_LIMITED');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('without the setting X-Forwarded-For is ignored: clients behind one proxy share its address', async () => {
+    const h = await Harness.start({
+      env: { WEBINAR_EVENTS_TOKENS: TOKENS_ENV, WEBINAR_EVENTS_RATE_LIMIT: '2' },
+    });
+    try {
+      await guess(h, '10.1.2.3', '203.0.113.7');
+      await guess(h, '10.1.2.3', '203.0.113.7');
+      assertProblem(await guess(h, '10.1.2.3', '203.0.113.8'), 429, 'RATE_LIMITED');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("an evaluation's requester is the client's address, not the proxy's", async () => {
+    const h = await Harness.start({ env: { WEBINAR_EVENTS_TRUST_PROXY: 'loopback' } });
+    try {
+      const evaluated = await h.app.inject({
+        method: 'POST',
+        url: '/v1/webinars/W-1/evaluate',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
+      assert.equal(evaluated.statusCode, 200, evaluated.body);
+      const list = await h.get('/v1/webinars/W-1/evaluations');
+      const body = list.json() as { evaluations: Array<Record<string, unknown>> };
+      assert.equal(body.evaluations[0]?.['requester'], 'http:203.0.113.9');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an entry that is not an address, a range or a known name is a configuration error', () => {
+    for (const bad of ['true', '2', '10.0.0.0/33', 'proxy.example.com', '::1/129', '10.0.0.1/']) {
+      assert.throws(
+        () => resolveConfig({}, { WEBINAR_EVENTS_TRUST_PROXY: bad }),
+        /WEBINAR_EVENTS_TRUST_PROXY: ".*" is not an address/,
+        bad,
+      );
+    }
+    assert.throws(() => resolveConfig({ 'trust-proxy': 'nope' }, {}), /--trust-proxy/);
+    assert.deepEqual(
+      resolveConfig({}, { WEBINAR_EVENTS_TRUST_PROXY: ' 10.0.0.5, 10.1.0.0/16 ,::1,fd00::/8,loopback,' })
+        .trustedProxies,
+      ['10.0.0.5', '10.1.0.0/16', '::1', 'fd00::/8', 'loopback'],
+    );
+    assert.deepEqual(resolveConfig({}, { WEBINAR_EVENTS_TRUST_PROXY: '' }).trustedProxies, []);
+  });
+});
+
 describe('overload: bounded pending intake', () => {
   it('answers 503 with Retry-After instead of queueing without bound, and recovers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'we-overload-'));

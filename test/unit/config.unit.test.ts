@@ -82,6 +82,26 @@ describe('configuration: flag, else environment variable, else default', () => {
     });
   }
 
+  it('list settings (--cors-origins, --trust-proxy): the flag beats the variable, which beats the empty default', () => {
+    const lists = [
+      [
+        'cors-origins',
+        'WEBINAR_EVENTS_CORS_ORIGINS',
+        'corsOrigins',
+        'https://a.example',
+        'https://b.example',
+      ],
+      ['trust-proxy', 'WEBINAR_EVENTS_TRUST_PROXY', 'trustedProxies', '10.0.0.1', '10.0.0.2'],
+    ] as const;
+    for (const [flag, variable, setting, fromFlag, fromEnv] of lists) {
+      const env = { [variable]: fromEnv };
+      assert.deepEqual(resolveConfig({ [flag]: fromFlag }, env)[setting], [fromFlag], flag);
+      assert.deepEqual(resolveConfig({}, env)[setting], [fromEnv], variable);
+      assert.deepEqual(resolveConfig({}, {})[setting], [], setting);
+      assert.deepEqual(resolveConfig({}, { [variable]: '' })[setting], [], `${variable}=`);
+    }
+  });
+
   it('LOG_LEVEL: one of the logger levels, else an error naming them', () => {
     assert.equal(resolveConfig({}, {}).logLevel, 'info');
     assert.equal(resolveConfig({}, { LOG_LEVEL: 'debug' }).logLevel, 'debug');
