@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
-import { tokenFingerprint, type Scope } from './auth.js';
+import type { Scope } from './auth.js';
 import { RateLimiter } from './rate-limit.js';
 import { consoleRoutes } from './console-routes.js';
 import { registerCors } from './cors.js';
@@ -30,6 +30,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     scopes?: Set<Scope>;
+    /** The valid token's fingerprint: its rate-limit bucket. */
+    tokenFingerprint?: string;
   }
 }
 
@@ -182,7 +184,7 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     const scope = request.routeOptions.config.scope;
     if (scope === undefined || !ctx.auth.enabled) return;
     const token = bearer(request.headers.authorization);
-    const verdict = ctx.auth.allows(token, scope);
+    const { verdict, scopes, fingerprint } = ctx.auth.check(token, scope);
     if (verdict === 'unauthenticated') {
       // Wrong tokens count against their address: guessing is rate-limited too (the limiter below never sees
       // these requests).
@@ -207,16 +209,15 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
         }),
       );
     }
-    request.scopes = ctx.auth.scopesOf(token!);
+    request.scopes = scopes;
+    request.tokenFingerprint = fingerprint;
   });
 
   if (limiter !== undefined) {
     app.addHook('onRequest', async (request, reply) => {
       if (request.routeOptions.config.scope === undefined) return;
-      const token = bearer(request.headers.authorization);
-      const client =
-        token !== undefined && ctx.auth.enabled ? `t:${tokenFingerprint(token)}` : `a:${request.ip}`;
-      return rateLimited(reply, client);
+      const fingerprint = request.tokenFingerprint;
+      return rateLimited(reply, fingerprint !== undefined ? `t:${fingerprint}` : `a:${request.ip}`);
     });
   }
 

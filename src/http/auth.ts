@@ -10,8 +10,8 @@ interface TokenEntry {
 
 const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
 
-/** A stable, non-reversible name for a token (rate-limit buckets, logs): never the token itself. */
-export const tokenFingerprint = (token: string): string => digest(token).toString('base64url').slice(0, 16);
+/** A stable, non-reversible name for a token (its rate-limit bucket): never the token itself. */
+const fingerprintOf = (hashed: Buffer): string => hashed.toString('base64url').slice(0, 16);
 
 /** Bearer tokens with scopes, from `scope:token,scope:token` (WEBINAR_EVENTS_TOKENS). `admin` may do everything. */
 export class TokenAuthority {
@@ -55,7 +55,10 @@ export class TokenAuthority {
 
   /** The scopes a presented token grants; every entry is compared, in constant time, whatever matches. */
   scopesOf(token: string): Set<Scope> {
-    const presented = digest(token);
+    return this.presented(digest(token));
+  }
+
+  private presented(presented: Buffer): Set<Scope> {
     const scopes = new Set<Scope>();
     for (const entry of this.entries) {
       if (timingSafeEqual(entry.digest, presented)) scopes.add(entry.scope);
@@ -64,12 +67,29 @@ export class TokenAuthority {
   }
 
   allows(token: string | undefined, needed: Scope): 'ok' | 'unauthenticated' | 'forbidden' {
-    if (!this.enabled) return 'ok';
-    if (token === undefined) return 'unauthenticated';
-    const scopes = this.scopesOf(token);
-    if (scopes.size === 0) return 'unauthenticated';
-    return scopes.has(needed) || scopes.has('admin') ? 'ok' : 'forbidden';
+    return this.check(token, needed).verdict;
   }
+
+  /**
+   * The verdict for a request needing `needed`, with what the request goes on with: the token's scopes and its
+   * fingerprint (its rate-limit bucket). The token is hashed once.
+   */
+  check(token: string | undefined, needed: Scope): TokenCheck {
+    if (!this.enabled) return { verdict: 'ok' };
+    if (token === undefined) return { verdict: 'unauthenticated' };
+    const hashed = digest(token);
+    const scopes = this.presented(hashed);
+    if (scopes.size === 0) return { verdict: 'unauthenticated' };
+    const verdict = scopes.has(needed) || scopes.has('admin') ? 'ok' : 'forbidden';
+    return { verdict, scopes, fingerprint: fingerprintOf(hashed) };
+  }
+}
+
+export interface TokenCheck {
+  readonly verdict: 'ok' | 'unauthenticated' | 'forbidden';
+  /** A valid token's scopes and fingerprint. */
+  readonly scopes?: Set<Scope>;
+  readonly fingerprint?: string;
 }
 
 export function isLoopback(host: string): boolean {
