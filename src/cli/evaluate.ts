@@ -10,6 +10,9 @@ Explicit evaluation of a webinar: every lead with an entry, no completion and no
 classified attended=false (and routed not_attended). Evaluating again classifies nothing new. The request
 is recorded beside the log.
 
+Options:
+  --json             print the HTTP body ({webinar_id, classified:[…]}) instead of a summary
+
 ${STORE_FLAGS_HELP}`;
 
 export async function evaluateCommand(args: readonly string[], out: Output): Promise<number> {

@@ -28,7 +28,7 @@ export const WARNING_CODES = {
 } as const;
 export type WarningCode = keyof typeof WARNING_CODES;
 
-/** Codes decided by the envelope and the payload contract alone (HTTP 422). */
+/** Codes decided by the envelope and the payload contract alone (HTTP 422; `MALFORMED_JSON` 400). */
 export const CONTRACT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'MALFORMED_JSON',
   'INVALID_ENVELOPE',

@@ -269,7 +269,10 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       return sendProblem(
         reply,
         problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', {
-          detail: `send structured CloudEvents as one of: ${EVENT_MEDIA_TYPES.join(', ')}; binary mode is not supported`,
+          detail:
+            request.routeOptions.url === '/v1/events'
+              ? `send structured CloudEvents as one of: ${EVENT_MEDIA_TYPES.join(', ')}; binary mode is not supported`
+              : `this route reads no body; send none, or one as one of: ${EVENT_MEDIA_TYPES.join(', ')}`,
         }),
       );
     }
@@ -315,7 +318,11 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
         ? problem(500, 'INTERNAL', 'Internal error', {
             detail: 'the request was not completed; it is safe to retry',
           })
-        : problem(status, error.code ?? 'BAD_REQUEST', error.message, { detail: error.message }),
+        : // Any other client error the framework raises keeps its status under a stable code of ours (its own
+          // FST_ERR_* codes may change between versions); its message says what was wrong.
+          problem(status, status === 400 ? 'INVALID_REQUEST' : 'CLIENT_ERROR', 'The request is invalid', {
+            detail: error.message,
+          }),
     );
   });
 

@@ -54,6 +54,22 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     );
   };
 
+  /**
+   * A compressed body would be read as if it were JSON text: MALFORMED_JSON, and the compressed bytes quarantined.
+   * Content codings are not supported (RFC 9110 §15.5.16: 415), and nothing is read.
+   */
+  const refuseEncodedBody = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    const coding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (coding === undefined || coding === '' || coding === 'identity') return undefined;
+    reply.header('accept-encoding', 'identity');
+    return sendProblem(
+      reply,
+      problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', {
+        detail: `the body is sent with Content-Encoding: ${coding.slice(0, 64)}; compressed bodies are not supported: send it uncompressed`,
+      }),
+    );
+  };
+
   const budget = new BodyBudget(ctx.limits.bodyMemoryBytes);
   const reservations = new WeakMap<FastifyRequest, number>();
   const reserveBody = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
@@ -90,7 +106,10 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       // Back-pressure before the body is read: events waiting for their commit and the bytes of bodies in
       // flight are bounded, so an overload answers 503 instead of growing memory without bound.
       onRequest: async (request, reply) =>
-        refuseBinaryMode(request, reply) ?? refuseWhenOverloaded(reply) ?? reserveBody(request, reply),
+        refuseBinaryMode(request, reply) ??
+        refuseEncodedBody(request, reply) ??
+        refuseWhenOverloaded(reply) ??
+        reserveBody(request, reply),
       onResponse: releaseBody,
       onRequestAbort: releaseBody,
       schema: {

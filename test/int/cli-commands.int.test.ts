@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,11 +22,12 @@ interface Ran {
   readonly stderr: string;
 }
 
-function cli(args: readonly string[], stdin?: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
+function cli(args: readonly string[], stdin?: string, env?: NodeJS.ProcessEnv, cwd?: string): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
+      ...(cwd === undefined ? {} : { cwd }),
     });
     let stdout = '';
     let stderr = '';
@@ -174,14 +175,17 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
   });
 
   it('validate gives the same verdicts without writing anything', async () => {
+    // Run where the default store (./data) would be created, with a store configured: neither may appear.
     const scratch = join(dir, 'never-created.sqlite');
-    const ran = await cli(['validate', file, '--json']);
+    const cwd = mkdtempSync(join(dir, 'validate-cwd-'));
+    const ran = await cli(['validate', file, '--json'], undefined, { WEBINAR_EVENTS_DB: scratch }, cwd);
     assert.equal(ran.code, 3, ran.stderr);
     assert.deepEqual(
       jsonLines(ran.stdout).map((v) => [v['line'], v['status']]),
       stream.expected.map((e) => [e.line, e.status]),
     );
     assert.equal(existsSync(scratch), false);
+    assert.deepEqual(readdirSync(cwd), [], 'validate wrote nothing where it ran');
     const clean = join(dir, 'clean.ndjson');
     writeFileSync(
       clean,

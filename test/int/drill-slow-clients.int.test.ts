@@ -149,11 +149,13 @@ describe('slow clients get their connection closed', () => {
       whenClosed(port, (socket, done) => dribble(socket, done, 'GET /v1/events HTTP/1.1\r\nX-Slow: ', 100)),
     );
     await sleep(200);
-    const t0 = performance.now();
+    let slowOpen = true;
+    const allClosed = Promise.all(slow).finally(() => (slowOpen = false));
     const response = await fetch(`http://127.0.0.1:${port}/healthz`);
     assert.equal(response.status, 200);
-    assert.ok(performance.now() - t0 < 500);
-    for (const closed of await Promise.all(slow)) {
+    // Answered while the slow connections were still hanging, not after the server dropped them.
+    assert.equal(slowOpen, true, '/healthz waited for the slow clients');
+    for (const closed of await allClosed) {
       assert.ok(closed.afterMs <= SHORT.headersMs + SLACK_MS, `closed after ${closed.afterMs} ms`);
     }
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import {
   Harness,
@@ -331,6 +332,50 @@ describe('HTTP intake', () => {
     );
     // Nothing of them was stored.
     assert.equal((await h.post(event)).statusCode, 202);
+  });
+
+  it('a compressed body (Content-Encoding) answers 415 before it is read; identity is plain', async () => {
+    const event = registered({ lead: 'L-gz', webinar: 'W-gz' });
+    const rejections = async () =>
+      (await h.read<{ rejections: Json[] }>('/v1/rejections?limit=1000')).rejections.length;
+    const before = await rejections();
+    for (const coding of ['gzip', 'br', 'deflate, gzip']) {
+      const compressed = await h.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: gzipSync(JSON.stringify(event)),
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      });
+      assertProblem(compressed, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(compressed.json<Json>()['detail'] as string, /Content-Encoding: .*not supported/);
+      assert.equal(compressed.headers['accept-encoding'], 'identity');
+    }
+    assert.equal(await rejections(), before, 'nothing read, nothing quarantined');
+    // A body sent with Content-Encoding: identity is the plain body.
+    const plain = await h.post(event, { headers: { 'content-encoding': 'identity' } });
+    assert.equal(plain.statusCode, 202, plain.body);
+  });
+
+  it("the HTTP layer's own client errors keep a stable code of ours (a body shorter than its Content-Length)", async () => {
+    const response = await h.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: '{}',
+      headers: { 'content-type': 'application/json', 'content-length': '10' },
+    });
+    assertProblem(response, 400, 'INVALID_REQUEST');
+    assert.match(response.json<Json>()['detail'] as string, /Content-Length/);
+  });
+
+  it('a route that reads no body answers 415 to a body of another media type, saying so', async () => {
+    const response = await h.app.inject({
+      method: 'POST',
+      url: '/v1/webinars/W-nobody/evaluate',
+      payload: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
+    assertProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(response.json<Json>()['detail'] as string, /this route reads no body/);
   });
 
   it('§7: a body over 4 MiB answers 413 BODY_TOO_LARGE', async () => {

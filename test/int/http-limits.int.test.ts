@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openRuntime, resolveConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { Harness, TOKENS, TOKENS_ENV, assertProblem, registered } from './http-helpers.js';
+import { freshSchema, postgresUrl, serviceAvailable } from './services.js';
 
 describe('per-token rate limit (WEBINAR_EVENTS_RATE_LIMIT)', () => {
   it('answers 429 with Retry-After past the rate, per token', async () => {
@@ -191,34 +193,57 @@ describe('overload: bounded pending intake', () => {
   });
 });
 
-describe('store unavailable', () => {
-  it('answers 503 STORE_UNAVAILABLE with Retry-After when the store cannot be reached, not 500', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'we-unavailable-'));
-    const runtime = await openRuntime(resolveConfig({ db: join(dir, 'u.sqlite') }, {}));
-    const base = runtime.httpContext();
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    const app = await buildApp({
-      ...base,
-      ingest: async () => {
-        throw refused;
-      },
-    });
-    try {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/v1/events',
-        payload: JSON.stringify(registered({ lead: 'L-u', webinar: 'W-u' })),
-        headers: { 'content-type': 'application/json' },
+describe('store unavailable', async () => {
+  const available = await serviceAvailable('PostgreSQL', postgresUrl());
+  it(
+    'answers 503 STORE_UNAVAILABLE with Retry-After when PostgreSQL cannot be reached, not 500',
+    { skip: !available },
+    async () => {
+      // The real PostgreSQL, reached through a TCP relay this test can cut: the server "goes away".
+      const sockets = new Set<Socket>();
+      const relay = createServer((client) => {
+        const upstream = connect(Number(new URL(postgresUrl()).port || 5432), '127.0.0.1');
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => s.destroy()).on('close', () => sockets.delete(s));
+        }
+        client.pipe(upstream).pipe(client);
       });
-      assertProblem(response, 503, 'STORE_UNAVAILABLE');
-      assert.equal(response.headers['retry-after'], '1');
-      assert.ok(!response.body.includes('5432'), 'no internals in the body');
-    } finally {
-      await app.close();
-      await runtime.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+      const url = new URL(postgresUrl());
+      url.host = `127.0.0.1:${(relay.address() as AddressInfo).port}`;
+      const fresh = await freshSchema();
+      url.searchParams.set('options', `-c search_path=${fresh.schema}`);
+      const runtime = await openRuntime(
+        resolveConfig({ postgres: url.toString(), 'no-processors': true }, {}),
+      );
+      const app = await buildApp(runtime.httpContext());
+      const post = (lead: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          payload: JSON.stringify(registered({ lead, webinar: 'W-u' })),
+          headers: { 'content-type': 'application/json' },
+        });
+      try {
+        assert.equal((await post('L-before')).statusCode, 202);
+        await new Promise<void>((resolve) => {
+          relay.close(() => resolve());
+          for (const s of sockets) s.destroy();
+        });
+        const response = await post('L-u');
+        assertProblem(response, 503, 'STORE_UNAVAILABLE');
+        assert.equal(response.headers['retry-after'], '1');
+        assert.ok(!/ECONN|127\.0\.0\.1|5432/.test(response.body), 'no internals in the body');
+      } finally {
+        relay.close();
+        for (const s of sockets) s.destroy();
+        await app.close();
+        await runtime.close().catch(() => undefined);
+        await fresh.drop();
+      }
+    },
+  );
 });
 
 describe('the quarantine read in pages bounded by bytes', () => {

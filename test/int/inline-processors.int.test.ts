@@ -13,6 +13,7 @@ import { CLASSIFIED, ROUTE } from '../../src/contract/index.js';
 import { EMPTY_FORMS_CATALOG } from '../../src/intake/forms-catalog.js';
 import { CLASSIFIER, PROCESSOR_BATCH, drainClassifier } from '../../src/pipeline/classifier-processor.js';
 import { ingestBatch, judgeValue } from '../../src/pipeline/index.js';
+import { ROUTER } from '../../src/pipeline/router-processor.js';
 import type { StoreTx, TxPurpose } from '../../src/store/port.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
 import { funnelEvents, leadFunnel } from './story.js';
@@ -57,9 +58,17 @@ describe('inline processors with another writer on the same SQLite file', () => 
         log.map((e) => e.position),
         log.map((_, i) => i + 1),
       );
+      // Caught up: the classifier has read past the last client event, the router past the last classification.
       const checkpoints = await serve.checkpoints();
-      const head = await serve.head();
-      assert.ok(Object.values(checkpoints).every((p) => p > 0 && p <= head));
+      const lastOf = (types: (type: string) => boolean): number =>
+        log.filter((e) => types(String(e.event['type']))).at(-1)!.position;
+      assert.deepEqual(Object.keys(checkpoints).sort(), [CLASSIFIER, ROUTER].sort());
+      assert.ok(
+        checkpoints[CLASSIFIER]! >= lastOf((t) => t !== CLASSIFIED && t !== ROUTE),
+        JSON.stringify(checkpoints),
+      );
+      assert.ok(checkpoints[ROUTER]! >= lastOf((t) => t === CLASSIFIED), JSON.stringify(checkpoints));
+      assert.ok(Object.values(checkpoints).every((p) => p <= log.length));
       const totals = await serve.reportTotals('W-1');
       assert.equal(totals.attended, 3);
       assert.equal(totals.unclassified, 0);

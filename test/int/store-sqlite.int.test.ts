@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore } from '../../src/store/port.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openStore, resolveConfig, type Flags } from '../../src/config.js';
 import { storeSuite } from './store-suite.js';
 
 storeSuite('SQLite', async () => {
@@ -25,6 +26,31 @@ storeSuite('SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('SQLite store: durability (WEBINAR_EVENTS_DURABILITY)', () => {
+  // What "an acknowledged event survives power loss" rests on: WAL with synchronous=FULL fsyncs the WAL at every
+  // commit. A SIGKILL test cannot tell FULL from NORMAL (the OS keeps the page cache), so the setting is checked.
+  const settings = async (flags: Flags): Promise<{ journal: unknown; synchronous: unknown }> => {
+    const dir = mkdtempSync(join(tmpdir(), 'we-durability-'));
+    const store = await openStore(resolveConfig({ db: join(dir, 'store.sqlite'), ...flags }, {}));
+    try {
+      const db = (store as unknown as { db: Database.Database }).db;
+      return {
+        journal: db.pragma('journal_mode', { simple: true }),
+        synchronous: db.pragma('synchronous', { simple: true }),
+      };
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('is synchronous=FULL in WAL mode by default, NORMAL only when asked for', async () => {
+    assert.deepEqual(await settings({}), { journal: 'wal', synchronous: 2 });
+    assert.deepEqual(await settings({ durability: 'full' }), { journal: 'wal', synchronous: 2 });
+    assert.deepEqual(await settings({ durability: 'normal' }), { journal: 'wal', synchronous: 1 });
+  });
 });
 
 describe('SQLite store: opening a file it cannot serve', () => {

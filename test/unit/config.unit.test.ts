@@ -62,7 +62,7 @@ describe('configuration: flag, else environment variable, else default', () => {
       setting: 'durability',
       flag: 'durability',
       variable: 'WEBINAR_EVENTS_DURABILITY',
-      fromFlag: 'normal',
+      fromFlag: 'full',
       fromEnv: 'normal',
       fallback: 'full',
     },
