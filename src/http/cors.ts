@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { settingList } from './setting-list.js';
 
 /**
  * The origins whose pages may call the API from a browser (WEBINAR_EVENTS_CORS_ORIGINS, `--cors-origins`):
@@ -6,11 +7,7 @@ import type { FastifyInstance } from 'fastify';
  * Empty: no CORS headers at all, the default (same-origin pages, or a reverse proxy, as before).
  */
 export function parseCorsOrigins(text: string | undefined, name: string): readonly string[] {
-  if (text === undefined || text.trim() === '') return [];
-  const items = text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
+  const items = settingList(text);
   if (items.includes('*')) {
     if (items.length > 1)
       throw new Error(`${name}: "*" allows every origin and cannot be combined with others`);

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { settingList } from './setting-list.js';
 
 /** Address ranges proxy-addr (Fastify's trustProxy) knows by name. */
 const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -17,11 +18,7 @@ const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
  * (Fastify ignores counts for that reason), and trusting every peer lets any client pick its own address.
  */
 export function parseTrustedProxies(text: string | undefined, name: string): readonly string[] {
-  if (text === undefined || text.trim() === '') return [];
-  const items = text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
+  const items = settingList(text);
   for (const item of items) {
     if (!isProxyAddress(item)) {
       throw new Error(

@@ -99,7 +99,9 @@ describe('HTTP intake', () => {
     quarantined.push({ raw: JSON.stringify(again), encoding: 'utf8', code: 'ALREADY_REGISTERED' });
     const odd = await h.post([null, 7]);
     assert.equal(odd.statusCode, 200, odd.body);
-    for (const result of odd.json<{ results: Json[] }>().results) assertIssue(result, 'INVALID_ENVELOPE', '');
+    const oddResults = odd.json<{ results: Json[] }>().results;
+    assert.equal(oddResults.length, 2);
+    for (const result of oddResults) assertIssue(result, 'INVALID_ENVELOPE', '');
     quarantined.push({ raw: 'null', encoding: 'utf8', code: 'INVALID_ENVELOPE' });
     quarantined.push({ raw: '7', encoding: 'utf8', code: 'INVALID_ENVELOPE' });
     // A rejected element is quarantined as written in the body, not re-serialized: its duplicate key, the

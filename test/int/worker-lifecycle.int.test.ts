@@ -99,6 +99,13 @@ describe('workers and serve stop cleanly, and give up on what waiting cannot men
     assert.ok(line(worker, 'worker stopped'), worker.lastLines());
   });
 
+  // A private nats-server is started and killed here; where services are required (CI) its absence is a failure.
+  if (!existsSync(NATS_SERVER) && process.env['WEBINAR_EVENTS_REQUIRE_SERVICES'] === '1') {
+    throw new Error(
+      `${NATS_SERVER} is required (WEBINAR_EVENTS_REQUIRE_SERVICES=1) for the NATS lifecycle tests`,
+    );
+  }
+  if (!existsSync(NATS_SERVER)) console.error(`!!! SKIPPING NATS lifecycle tests: no ${NATS_SERVER}`);
   describe('with NATS gone before the signal', { skip: !existsSync(NATS_SERVER) && 'no nats-server' }, () => {
     it('serve --nats stops at SIGTERM and logs stopped', async () => {
       const nats = await privateNats(dir);

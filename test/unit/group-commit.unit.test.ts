@@ -68,8 +68,8 @@ describe('group commit', () => {
       group.submit([input('y')], 'http'),
     ]);
     assert.deepEqual(
-      results.map((r) => r.status),
-      ['rejected', 'rejected'],
+      results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.status)),
+      ['disk full', 'disk full'],
     );
     assert.equal((await group.submit([input('z')], 'http'))[0]!.id, 'z');
     assert.equal(group.pending, 0);

@@ -63,6 +63,7 @@ describe('SPEC §3 out-of-order delivery is accepted with warnings, not rejected
   it('warnings carry a path and a message', () => {
     const v = last([completed()]);
     assert.ok(v.status === 'accepted');
+    assert.ok(v.warnings.length > 0, 'a completion out of the blue carries warnings');
     for (const w of v.warnings) {
       assert.ok(w.path.startsWith('/'));
       assert.ok(w.message.length > 0);
