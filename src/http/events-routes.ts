@@ -4,6 +4,7 @@ import type { JudgedInput, Verdict } from '../intake/index.js';
 import { judgeValue } from '../pipeline/index.js';
 import { jsonArrayElements } from './batch-elements.js';
 import { BodyBudget, declaredBodyBytes } from './body-budget.js';
+import { contentCoding, gunzipBody } from './content-coding.js';
 import type { HttpContext } from './context.js';
 import { EVENT_MEDIA_TYPES } from './media-types.js';
 import { problem, sendProblem } from './problem.js';
@@ -55,17 +56,17 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   };
 
   /**
-   * A compressed body would be read as if it were JSON text: MALFORMED_JSON, and the compressed bytes quarantined.
-   * Content codings are not supported (RFC 9110 §15.5.16: 415), and nothing is read.
+   * Bodies may be gzip-compressed (`Content-Encoding: gzip`); any other coding would be read as if it were JSON
+   * text, so it is refused (RFC 9110 §15.5.16: 415, with Accept-Encoding) before the body is read.
    */
   const refuseEncodedBody = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
-    const coding = request.headers['content-encoding']?.trim().toLowerCase();
-    if (coding === undefined || coding === '' || coding === 'identity') return undefined;
-    reply.header('accept-encoding', 'identity');
+    const coding = contentCoding(request.headers['content-encoding']);
+    if (typeof coding === 'string') return undefined;
+    reply.header('accept-encoding', 'gzip, identity');
     return sendProblem(
       reply,
       problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', {
-        detail: `the body is sent with Content-Encoding: ${coding.slice(0, 64)}; compressed bodies are not supported: send it uncompressed`,
+        detail: `the body is sent with Content-Encoding: ${coding.unsupported}; send it gzip-compressed or uncompressed`,
       }),
     );
   };
@@ -73,7 +74,12 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const budget = new BodyBudget(ctx.limits.bodyMemoryBytes);
   const reservations = new WeakMap<FastifyRequest, number>();
   const reserveBody = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
-    const bytes = declaredBodyBytes(request.headers['content-length'], ctx.limits.bodyBytes);
+    // A gzip body also needs room for what it inflates to (at most the body limit).
+    const declared = declaredBodyBytes(request.headers['content-length'], ctx.limits.bodyBytes);
+    const bytes =
+      contentCoding(request.headers['content-encoding']) === 'gzip'
+        ? Math.min(declared + ctx.limits.bodyBytes, budget.capacity)
+        : declared;
     if (!budget.take(bytes)) {
       return overloaded(
         reply,
@@ -120,7 +126,23 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     async (request, reply) => {
       // Checked again once the body is in: requests read at the same time all passed the first check.
       if (refuseWhenOverloaded(reply) !== undefined) return reply;
-      const body = request.body as Buffer | undefined;
+      let body = request.body as Buffer | undefined;
+      if (body !== undefined && contentCoding(request.headers['content-encoding']) === 'gzip') {
+        const decoded = await gunzipBody(body, ctx.limits.bodyBytes);
+        if (!decoded.ok && decoded.tooLarge) {
+          return sendProblem(
+            reply,
+            problem(413, 'BODY_TOO_LARGE', 'The body is too large', { detail: decoded.message }),
+          );
+        }
+        if (!decoded.ok) {
+          return sendProblem(
+            reply,
+            await quarantineUnreadable(body.toString('base64'), 'base64', decoded.message),
+          );
+        }
+        body = decoded.body;
+      }
       if (body === undefined || body.length === 0) {
         return sendProblem(reply, await quarantineUnreadable('', 'utf8', 'the body is empty'));
       }

@@ -336,25 +336,50 @@ describe('HTTP intake', () => {
     assert.equal((await h.post(event)).statusCode, 202);
   });
 
-  it('a compressed body (Content-Encoding) answers 415 before it is read; identity is plain', async () => {
-    const event = registered({ lead: 'L-gz', webinar: 'W-gz' });
+  it('a gzip body (Content-Encoding: gzip) is read decompressed; other codings answer 415 before it is read', async () => {
     const rejections = async () =>
-      (await h.read<{ rejections: Json[] }>('/v1/rejections?limit=1000')).rejections.length;
-    const before = await rejections();
-    for (const coding of ['gzip', 'br', 'deflate, gzip']) {
-      const compressed = await h.app.inject({
+      (await h.read<{ rejections: Json[] }>('/v1/rejections?limit=1000')).rejections;
+    const send = (payload: Buffer | string, coding: string) =>
+      h.app.inject({
         method: 'POST',
         url: '/v1/events',
-        payload: gzipSync(JSON.stringify(event)),
+        payload,
         headers: { 'content-type': 'application/json', 'content-encoding': coding },
       });
-      assertProblem(compressed, 415, 'UNSUPPORTED_MEDIA_TYPE');
-      assert.match(compressed.json<Json>()['detail'] as string, /Content-Encoding: .*not supported/);
-      assert.equal(compressed.headers['accept-encoding'], 'identity');
+    const a = registered({ lead: 'L-gz1', webinar: 'W-gz' });
+    const b = registered({ lead: 'L-gz2', webinar: 'W-gz' });
+    const one = await send(gzipSync(JSON.stringify(a)), 'gzip');
+    assert.equal(one.statusCode, 202, one.body);
+    const batch = await send(gzipSync(JSON.stringify([b, a])), 'x-gzip');
+    assert.equal(batch.statusCode, 200, batch.body);
+    assert.deepEqual(
+      batch.json<{ results: Json[] }>().results.map((r) => r['status']),
+      ['accepted', 'duplicate'],
+    );
+    const before = (await rejections()).length;
+    for (const coding of ['br', 'deflate', 'gzip, gzip']) {
+      const refused = await send(gzipSync(JSON.stringify(a)), coding);
+      assertProblem(refused, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(refused.json<Json>()['detail'] as string, /Content-Encoding: .*send it gzip-compressed/);
+      assert.equal(refused.headers['accept-encoding'], 'gzip, identity');
     }
-    assert.equal(await rejections(), before, 'nothing read, nothing quarantined');
-    // A body sent with Content-Encoding: identity is the plain body.
-    const plain = await h.post(event, { headers: { 'content-encoding': 'identity' } });
+    assert.equal((await rejections()).length, before, 'refused codings: nothing read, nothing quarantined');
+    // Bytes that are not gzip: MALFORMED_JSON, and what was sent is quarantined as it came (base64).
+    const broken = Buffer.from('not gzip at all');
+    assertProblem(await send(broken, 'gzip'), 400, 'MALFORMED_JSON');
+    const kept = (await rejections()).at(-1)!;
+    assert.equal(kept['raw_encoding'], 'base64');
+    assert.equal(kept['raw'], broken.toString('base64'));
+    // A small body that inflates past the body limit is stopped there: 413.
+    const bomb = gzipSync(Buffer.alloc(5 * 1024 * 1024, 0x20));
+    assert.ok(bomb.length < 64 * 1024);
+    const bombed = await send(bomb, 'gzip');
+    assertProblem(bombed, 413, 'BODY_TOO_LARGE');
+    assert.match(bombed.json<Json>()['detail'] as string, /decompressed/);
+    // Content-Encoding: identity is the plain body.
+    const plain = await h.post(registered({ lead: 'L-gz3', webinar: 'W-gz' }), {
+      headers: { 'content-encoding': 'identity' },
+    });
     assert.equal(plain.statusCode, 202, plain.body);
   });
 
