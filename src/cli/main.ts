@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import('./report.js')).reportCommand,
     summary: 'attendance report of a webinar',
   },
+  rejections: {
+    load: async () => (await import('./rejections.js')).rejectionsCommand,
+    summary: 'print the quarantine, or its inputs as NDJSON to ingest again once fixed',
+  },
   worker: {
     load: async () => (await import('./worker.js')).workerCommand,
     summary: 'run one processor (classifier, router, relay) as its own process',

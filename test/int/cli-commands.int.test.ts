@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -300,5 +300,79 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     const open = await cli(['serve', '--host', '0.0.0.0', '--db', db]);
     assert.equal(open.code, 2);
     assert.match(open.stderr, /refusing to listen on 0\.0\.0\.0 without WEBINAR_EVENTS_TOKENS/);
+  });
+});
+
+describe('rejections: the quarantine out of the store, and its inputs back in once fixed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'we-rejections-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--inputs --code exports the rejected inputs as NDJSON that ingest accepts once the catalog allows them', async () => {
+    const db = join(dir, 'store.sqlite');
+    const funnel = join(dir, 'funnel.ndjson');
+    const forms = join(dir, 'forms.json');
+    assert.equal((await cli(['simulate', '--events', '3000', '--seed', 'rej', '--out', funnel])).code, 0);
+    writeFileSync(forms, (await cli(['simulate', '--forms-catalog'])).stdout);
+    // Without the catalog, re-submitted forms are rejected; a line that is not JSON and one that is not UTF-8 too.
+    writeFileSync(
+      funnel,
+      Buffer.concat([
+        Buffer.from(readFileSync(funnel, 'utf8')),
+        Buffer.from('{"not json\n'),
+        Buffer.from([0xff, 0xfe, 0x0a]),
+      ]),
+    );
+    const first = await cli(['ingest', funnel, '--db', db]);
+    assert.equal(first.code, 3, first.stderr);
+    const resubmitted = Number(/FORM_ALREADY_SUBMITTED\s+(\d+)/.exec(first.stdout)?.[1]);
+    assert.ok(resubmitted > 0, first.stdout);
+
+    // Every rejection, as the HTTP API gives them.
+    const all = await cli(['rejections', '--db', db]);
+    assert.equal(all.code, 0, all.stderr);
+    const records = jsonLines(all.stdout);
+    assert.equal(records.length, resubmitted + 2);
+    assert.deepEqual(Object.keys(records[0]!).sort(), [
+      'errors',
+      'id',
+      'origin',
+      'raw',
+      'raw_encoding',
+      'received_at',
+      'seq',
+    ]);
+    assert.match(all.stderr, new RegExp(`${resubmitted + 2} read, ${resubmitted + 2} written`));
+
+    // The inputs of one code, as NDJSON; --after continues where an export ended.
+    const exported = await cli(['rejections', '--db', db, '--inputs', '--code', 'FORM_ALREADY_SUBMITTED']);
+    assert.equal(exported.code, 0, exported.stderr);
+    const lines = exported.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, resubmitted);
+    for (const line of lines)
+      assert.equal((JSON.parse(line) as { type: string }).type, 'client_webinar_form_submitted');
+    const everything = await cli(['rejections', '--db', db, '--inputs']);
+    assert.match(everything.stderr, /left out: 1 not JSON, 1 not UTF-8/);
+    const lastSeq = Number(records.at(-1)!['seq']);
+    const later = await cli(['rejections', '--db', db, '--after', String(lastSeq - 1)]);
+    assert.deepEqual(
+      jsonLines(later.stdout).map((r) => r['seq']),
+      [lastSeq],
+    );
+
+    // Fixed (the catalog marks those forms re-submittable): every exported input is accepted.
+    const fixed = join(dir, 'fixed.ndjson');
+    writeFileSync(fixed, exported.stdout);
+    const again = await cli(['ingest', fixed, '--db', db, '--forms', forms]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, new RegExp(`${resubmitted} accepted, 0 duplicates?, 0 rejected`));
+  });
+
+  it('usage: no arguments, --after a seq, an existing store', async () => {
+    assert.equal((await cli(['rejections', 'extra'])).code, 2);
+    assert.equal((await cli(['rejections', '--after', '-1', '--db', join(dir, 'x.sqlite')])).code, 2);
+    const missing = await cli(['rejections', '--db', join(dir, 'missing.sqlite')]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /no database at/);
+    assert.match((await cli(['rejections', '--help'])).stdout, /--inputs/);
   });
 });
