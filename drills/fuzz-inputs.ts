@@ -4,6 +4,7 @@
  * oversized and deeply nested values, unicode edge cases, SQL-looking and path-looking ids), batches of them, and
  * raw bodies (truncated JSON, non-UTF-8 bytes, a BOM, trailing garbage, wrong media types, bodies over the limit).
  */
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { CLIENT_EVENT_TYPES, SERVICE_EVENT_TYPES } from '../src/contract/events.js';
 import { jsonText } from '../src/pipeline/ingest.js';
@@ -13,6 +14,8 @@ export interface FuzzRequest {
   readonly kind: 'single' | 'batch' | 'raw';
   readonly body: Buffer;
   readonly contentType: string | undefined;
+  /** `gzip` (the body is compressed; the service reads it decompressed) or a coding it refuses (415). */
+  readonly contentEncoding?: string;
   /** How many events (inputs) the body holds: 1, or the length of a top-level array. */
   readonly inputs: number;
   /** Whether the service may refuse the whole body before judging it (413 too large, 415 media type). */
@@ -547,7 +550,11 @@ export function* fuzzRequests(seed: number, inputs: number): Generator<FuzzReque
   for (let chunk = 0; total < inputs && chunk < 1_000_000; chunk++) {
     for (const r of fc.sample(request, { numRuns: 200, seed: (seed + chunk * 7919) | 0 })) {
       const refusable = r.refusable || r.contentType === undefined || !EVENT_MEDIA.test(r.contentType);
-      const fresh: FuzzRequest = { ...r, refusable };
+      let fresh: FuzzRequest = { ...r, refusable };
+      // One request in ten is sent gzip-compressed (judged as if plain), one in fifty with a coding the service
+      // refuses whole (415).
+      if (n % 10 === 3) fresh = { ...fresh, body: gzipSync(fresh.body), contentEncoding: 'gzip' };
+      else if (n % 50 === 7) fresh = { ...fresh, contentEncoding: 'br', refusable: true };
       const resend = ++n % 20 === 0 && earlier.length > 0;
       const next = resend ? earlier[(n * 7919) % earlier.length]! : fresh;
       if (!resend && fresh.kind === 'single' && !fresh.refusable && earlier.length < 1000)

@@ -2,7 +2,8 @@
  * `fuzz`: generated inputs (drills/fuzz-inputs.ts) POSTed to a fresh embedded server over HTTP. Every input must get
  * a verdict (accepted with a position, duplicate, or rejected with errors), never a 5xx; every rejected input must
  * be in the quarantine (GET /v1/rejections), and nothing else. Bodies the service refuses before judging (a media
- * type it does not take: 415, a body or batch over its limit: 413) are counted apart. Afterwards a probe checks the
+ * type or content coding it does not take: 415, a body or batch over its limit: 413) are counted apart; a tenth of
+ * the requests are sent gzip-compressed. Afterwards a probe checks the
  * service still judges as before (nothing planted under `__proto__` leaked into its objects).
  */
 import { join } from 'node:path';
@@ -198,6 +199,9 @@ export async function fuzzDrill(options: FuzzOptions = FUZZ_FULL): Promise<Figur
           answer = await httpRequest(`${server.url}/v1/events`, {
             body: request.body,
             contentType: request.contentType,
+            ...(request.contentEncoding === undefined
+              ? {}
+              : { headers: { 'content-encoding': request.contentEncoding } }),
             agent,
             timeoutMs: 30_000,
           });
