@@ -1,20 +1,22 @@
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
-import { attendanceReport, type AttendanceReport } from '../pipeline/index.js';
+import { attendanceReport, webinarList, type AttendanceReport, type WebinarList } from '../pipeline/index.js';
 import { assertExistingStore } from './existing-store.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import type { Output } from './output.js';
 
-export const reportHelp = `Usage: webinar-events report <webinar_id> [--json] [--limit N] [--after LEAD] [store options]
+export const reportHelp = `Usage: webinar-events report [<webinar_id>] [--json] [--limit N] [--after ID] [store options]
 
 The attendance report of a webinar: totals (leads registered, entered, completed, attended, not attended,
 unclassified; anonymous entries; events carrying each warning code) and a table of leads with their facts,
-verdict, route and warnings.
---json prints the same body as GET /v1/webinars/<id>/attendance.
+verdict, route and warnings. --json prints the same body as GET /v1/webinars/<id>/attendance.
+
+Without a webinar_id: the webinars with leads, each with the same totals and the leads an explicit evaluation
+would classify now (awaiting). --json prints the same body as GET /v1/webinars.
 
 Options:
-  --json         the HTTP report body
-  --limit N      leads per page (default 100)
-  --after LEAD   the page after this lead_id
+  --json         the HTTP body
+  --limit N      leads (or webinars) per page (default 100)
+  --after ID     the page after this lead_id (or webinar_id)
 ${STORE_FLAGS_HELP}`;
 
 /** `NO_PRIOR_ENTRY 2, ANONYMOUS_ENTRY 1`: events carrying each warning code. */
@@ -23,6 +25,46 @@ const warningText = (counts: Readonly<Record<string, number>>): string =>
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
+
+/** Rows as columns padded to their widest cell. */
+function columns(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [fmt(header), ...rows.map(fmt)];
+}
+
+function webinarsTable(list: WebinarList): string {
+  if (list.webinars.length === 0) return 'no webinars with leads yet';
+  const header = [
+    'webinar_id',
+    'registered',
+    'entered',
+    'completed',
+    'attended',
+    'not attended',
+    'unclassified',
+    'awaiting',
+  ];
+  const rows = list.webinars.map((w) => [
+    w.webinar_id,
+    ...[
+      w.registered,
+      w.entered,
+      w.completed,
+      w.attended,
+      w.not_attended,
+      w.unclassified,
+      w.awaiting_evaluation,
+    ].map(String),
+  ]);
+  const lines = columns(header, rows);
+  if (list.next !== null) lines.push(`… more webinars: --after ${list.next}`);
+  return lines.join('\n');
+}
 
 function table(report: AttendanceReport): string {
   const t = report.totals;
@@ -55,13 +97,7 @@ function table(report: AttendanceReport): string {
     l.route ?? '-',
     warningText(l.warnings) || '-',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string =>
-    r
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  lines.push(fmt(header), ...rows.map(fmt));
+  lines.push(...columns(header, rows));
   if (report.next !== null) lines.push(`… more leads: --after ${report.next}`);
   return lines.join('\n');
 }
@@ -78,7 +114,8 @@ export async function reportCommand(args: readonly string[], out: Output): Promi
     out.stdout(reportHelp);
     return EXIT.ok;
   }
-  if (positionals.length !== 1) throw new UsageError('report takes one webinar_id');
+  if (positionals.length > 1)
+    throw new UsageError('report takes one webinar_id, or none for the list of webinars');
   const limit = Number(values['limit'] ?? 100);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100000)
     throw new UsageError('--limit must be 1–100000');
@@ -88,13 +125,14 @@ export async function reportCommand(args: readonly string[], out: Output): Promi
   const runtime = await openRuntime({ ...config, nats: undefined });
   try {
     await runtime.processors?.drain();
-    const report = await attendanceReport(
-      runtime.store,
-      positionals[0]!,
-      (values['after'] as string) ?? '',
-      limit,
-    );
-    out.stdout(values['json'] ? JSON.stringify(report) : table(report));
+    const after = (values['after'] as string) ?? '';
+    if (positionals.length === 0) {
+      const list = await webinarList(runtime.store, after, limit);
+      out.stdout(values['json'] ? JSON.stringify(list) : webinarsTable(list));
+    } else {
+      const report = await attendanceReport(runtime.store, positionals[0]!, after, limit);
+      out.stdout(values['json'] ? JSON.stringify(report) : table(report));
+    }
   } finally {
     await runtime.close();
   }

@@ -89,6 +89,34 @@ const warningCountsSchema = {
   additionalProperties: { type: 'integer' },
 };
 
+export const webinarsListSchema = {
+  type: 'object',
+  required: ['webinars', 'next'],
+  properties: {
+    webinars: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          webinar_id: { type: 'string' },
+          ...Object.fromEntries(
+            [
+              'registered',
+              'entered',
+              'completed',
+              'attended',
+              'not_attended',
+              'unclassified',
+              'awaiting_evaluation',
+            ].map((k) => [k, { type: 'integer' }]),
+          ),
+        },
+      },
+    },
+    next: { type: ['string', 'null'] },
+  },
+} as const;
+
 export const reportSchema = {
   type: 'object',
   required: ['webinar_id', 'totals', 'leads', 'next'],

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
-import { evaluationSchema, reportSchema } from './schemas.js';
-import { attendanceReport } from '../pipeline/report.js';
+import { evaluationSchema, reportSchema, webinarsListSchema } from './schemas.js';
+import { attendanceReport, webinarList } from '../pipeline/report.js';
 
 const webinarParams = {
   type: 'object',
@@ -9,7 +9,7 @@ const webinarParams = {
   properties: { webinar_id: { type: 'string', minLength: 1, maxLength: 256 } },
 };
 
-/** Explicit evaluation and the attendance report of a webinar. */
+/** The webinars, explicit evaluation and the attendance report of a webinar. */
 export function webinarsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post(
     '/v1/webinars/:webinar_id/evaluate',
@@ -33,6 +33,30 @@ export function webinarsRoutes(app: FastifyInstance, ctx: HttpContext): void {
           timestamp: e.data['timestamp'],
         })),
       };
+    },
+  );
+
+  app.get(
+    '/v1/webinars',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary:
+          'The webinars with leads, in webinar_id order, each with its report totals and the leads awaiting an evaluation',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'string', default: '' },
+            limit: { type: 'integer', minimum: 1, maximum: ctx.limits.pageMax, default: 100 },
+          },
+        },
+        response: { 200: webinarsListSchema },
+      },
+    },
+    async (request) => {
+      const { after, limit } = request.query as { after: string; limit: number };
+      return webinarList(ctx.store, after, limit);
     },
   );
 

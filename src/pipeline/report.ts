@@ -1,4 +1,4 @@
-import type { EventStore, ReportLead, ReportTotals } from '../store/port.js';
+import type { EventStore, ReportLead, ReportTotals, WebinarSummary } from '../store/port.js';
 
 export interface AttendanceReport {
   readonly webinar_id: string;
@@ -22,4 +22,18 @@ export async function attendanceReport(
   const more = leads.length > limit;
   const page = more ? leads.slice(0, limit) : leads;
   return { webinar_id: webinarId, totals, leads: page, next: more ? page[page.length - 1]!.lead_id : null };
+}
+
+export interface WebinarList {
+  readonly webinars: WebinarSummary[];
+  /** The `after` of the next page, or null on the last one. */
+  readonly next: string | null;
+}
+
+/** The webinars with leads, a page in webinar_id order, each with its report's totals. */
+export async function webinarList(store: EventStore, after = '', limit = 100): Promise<WebinarList> {
+  const rows = await store.webinars(after, limit + 1);
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return { webinars: page, next: more ? page[page.length - 1]!.webinar_id : null };
 }

@@ -99,6 +99,19 @@ export interface ReportTotals {
   readonly warnings: WarningCounts;
 }
 
+/** One webinar's leads counted as in its report's totals, for the list of webinars. */
+export interface WebinarSummary {
+  readonly webinar_id: string;
+  readonly registered: number;
+  readonly entered: number;
+  readonly completed: number;
+  readonly attended: number;
+  readonly not_attended: number;
+  readonly unclassified: number;
+  /** Leads an explicit evaluation would classify now: entered, no completion, no verdict yet. */
+  readonly awaiting_evaluation: number;
+}
+
 export interface EventStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction (serialized with the other writers of the same purpose). */
@@ -109,6 +122,8 @@ export interface EventStore {
   timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
   reportTotals(webinarId: string): Promise<ReportTotals>;
   reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;
+  /** The webinars with leads, after `afterWebinar` in webinar_id order, at most `limit`. */
+  webinars(afterWebinar: string, limit: number): Promise<WebinarSummary[]>;
   /** The recorded evaluation requests, oldest first: all of them, or one webinar's. */
   evaluations(webinarId?: string): Promise<EvaluationRecord[]>;
   checkpoints(): Promise<Record<string, number>>;

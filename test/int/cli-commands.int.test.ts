@@ -140,6 +140,33 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     ]);
   });
 
+  it('report without a webinar_id lists the webinars; the two who entered and did not complete await evaluation', async () => {
+    const json = await cli(['report', '--json', '--db', db]);
+    assert.equal(json.code, 0, json.stderr);
+    const list = JSON.parse(json.stdout) as { webinars: Array<Record<string, unknown>>; next: string | null };
+    assert.deepEqual(
+      list.webinars.find((w) => w['webinar_id'] === 'W-0'),
+      {
+        webinar_id: 'W-0',
+        registered: 5,
+        entered: 4,
+        completed: 2,
+        attended: 2,
+        not_attended: 0,
+        unclassified: 3,
+        awaiting_evaluation: 2,
+      },
+    );
+    const text = await cli(['report', '--db', db, '--limit', '1']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^webinar_id +registered +entered +completed +attended +not attended +unclassified +awaiting\n/,
+    );
+    assert.match(text.stdout, /\nW-0 +5 +4 +2 +2 +0 +3 +2\n/);
+    if (list.webinars.length > 1) assert.match(text.stdout, /… more webinars: --after W-0/);
+  });
+
   it('evaluate classifies the leads who entered and did not complete, once', async () => {
     const first = await cli(['evaluate', 'W-0', '--db', db]);
     assert.equal(first.code, 0, first.stderr);

@@ -138,3 +138,53 @@ describe('HTTP recorded evaluations with tokens', () => {
     }
   });
 });
+
+/** GET /v1/webinars: the webinars with leads, each with its report totals and the leads awaiting evaluation. */
+describe('HTTP list of webinars', () => {
+  it('pages the webinars in webinar_id order, with their totals; needs the read scope', async () => {
+    const h = await Harness.start({ env: { WEBINAR_EVENTS_TOKENS: TOKENS_ENV }, token: TOKENS.admin });
+    try {
+      const waiting = { lead: 'L-w', webinar: 'W-list-2' };
+      const done = { lead: 'L-d', webinar: 'W-list-1' };
+      await h.accept(
+        registered(done),
+        entered(done, 'S-d'),
+        completed(done, 'S-d'),
+        registered(waiting),
+        entered(waiting, 'S-w'),
+        registered({ lead: 'L-x', webinar: 'W-list-3' }),
+      );
+      const first = await h.read<{ webinars: Json[]; next: string | null }>('/v1/webinars?limit=2');
+      assert.deepEqual(
+        first.webinars.map((w) => [w['webinar_id'], w['attended'], w['awaiting_evaluation']]),
+        [
+          ['W-list-1', 1, 0],
+          ['W-list-2', 0, 1],
+        ],
+      );
+      assert.equal(first.next, 'W-list-2');
+      const second = await h.read<{ webinars: Json[]; next: string | null }>(
+        `/v1/webinars?limit=2&after=${first.next}`,
+      );
+      assert.deepEqual(second, {
+        webinars: [
+          {
+            webinar_id: 'W-list-3',
+            registered: 1,
+            entered: 0,
+            completed: 0,
+            attended: 0,
+            not_attended: 0,
+            unclassified: 1,
+            awaiting_evaluation: 0,
+          },
+        ],
+        next: null,
+      });
+      assertProblem(await h.get('/v1/webinars', { token: TOKENS.ingest }), 403, 'FORBIDDEN');
+      assertProblem(await h.get('/v1/webinars?limit=0'), 400, 'INVALID_REQUEST');
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -25,6 +25,7 @@ import {
   judgeText,
   judgeValue,
   unreadableInput,
+  webinarList,
   type Clock,
 } from '../../src/pipeline/index.js';
 import { routeId } from '../../src/routing/index.js';
@@ -637,6 +638,66 @@ export function storeSuite(name: string, open: OpenStore): void {
           leads: [],
           next: null,
         });
+      });
+    });
+
+    it('lists the webinars with leads in webinar_id order, each with its report totals and the leads awaiting evaluation', async () => {
+      await withStore(open, async ({ store }) => {
+        await ingest(store, [
+          // W-a: one completes (attended), one enters and leaves without completing (awaiting), one only registers.
+          registered('wa-1', 'L-1', 'W-a'),
+          entered('wa-2', 'L-1', 'W-a', 'S-a1'),
+          completed('wa-3', 'L-1', 'W-a', 'S-a1'),
+          registered('wa-4', 'L-2', 'W-a'),
+          entered('wa-5', 'L-2', 'W-a', 'S-a2'),
+          registered('wa-6', 'L-3', 'W-a'),
+          // W-b: one registration; W-c: one lead awaiting evaluation.
+          registered('wb-1', 'L-1', 'W-b'),
+          registered('wc-1', 'L-9', 'W-c'),
+          entered('wc-2', 'L-9', 'W-c', 'S-c1'),
+        ]);
+        await drainClassifier(store, tickingClock());
+        const all = await webinarList(store);
+        assert.deepEqual(
+          all.webinars.map((w) => w.webinar_id),
+          ['W-a', 'W-b', 'W-c'],
+        );
+        assert.equal(all.next, null);
+        assert.deepEqual(all.webinars[0], {
+          webinar_id: 'W-a',
+          registered: 3,
+          entered: 2,
+          completed: 1,
+          attended: 1,
+          not_attended: 0,
+          unclassified: 2,
+          awaiting_evaluation: 1,
+        });
+        // The same counts as each webinar's report.
+        for (const w of all.webinars) {
+          const { totals } = await attendanceReport(store, w.webinar_id);
+          for (const k of [
+            'registered',
+            'entered',
+            'completed',
+            'attended',
+            'not_attended',
+            'unclassified',
+          ] as const)
+            assert.equal(w[k], totals[k], `${w.webinar_id} ${k}`);
+        }
+        // An evaluation classifies the awaiting leads: none awaits afterwards.
+        await evaluateAttendance(store, { webinarId: 'W-c', requester: 'test' });
+        const c = (await webinarList(store, 'W-b')).webinars;
+        assert.deepEqual(
+          c.map((w) => [w.webinar_id, w.awaiting_evaluation, w.not_attended]),
+          [['W-c', 0, 1]],
+        );
+        // Pages.
+        const first = await webinarList(store, '', 2);
+        assert.deepEqual([first.webinars.map((w) => w.webinar_id), first.next], [['W-a', 'W-b'], 'W-b']);
+        const second = await webinarList(store, first.next!, 2);
+        assert.deepEqual([second.webinars.map((w) => w.webinar_id), second.next], [['W-c'], null]);
       });
     });
 

@@ -8,6 +8,7 @@ import type {
   ReportTotals,
   StoreTx,
   TxPurpose,
+  WebinarSummary,
 } from '../port.js';
 import { REJECTIONS_PAGE_BYTES } from '../port.js';
 import { LOCK, LOG_LOCK_AT_START, PROCESSOR_LOCK, lockNamespace } from './locks.js';
@@ -248,6 +249,10 @@ export class PostgresEventStore implements EventStore {
       leads.map((l) => l.lead_id),
     ]);
     return withLeadWarnings(leads, warned.rows);
+  }
+
+  async webinars(afterWebinar: string, limit: number): Promise<WebinarSummary[]> {
+    return (await this.pool.query<WebinarSummary>(sql.webinars, [afterWebinar, limit])).rows;
   }
 
   async evaluations(webinarId?: string): Promise<EvaluationRecord[]> {

@@ -12,6 +12,7 @@ import type {
   ReportTotals,
   StoreTx,
   TxPurpose,
+  WebinarSummary,
 } from '../port.js';
 import { REJECTIONS_PAGE_BYTES } from '../port.js';
 import { assertKnownSchema } from '../schema-version.js';
@@ -152,6 +153,16 @@ export class SqliteEventStore implements EventStore {
           AND e.lead_id IN (SELECT value FROM json_each(?))
         GROUP BY e.lead_id, code`),
       leads: q('SELECT * FROM attendance WHERE webinar_id = ? AND lead_id > ? ORDER BY lead_id LIMIT ?'),
+      // Along the primary key (webinar_id, lead_id): a page reads only its webinars' rows.
+      webinars: q(`SELECT webinar_id,
+          count(*) FILTER (WHERE registered) AS registered,
+          count(*) FILTER (WHERE entries > 0) AS entered,
+          count(*) FILTER (WHERE completions > 0) AS completed,
+          count(*) FILTER (WHERE verdict = 1) AS attended,
+          count(*) FILTER (WHERE verdict = 0) AS not_attended,
+          count(*) FILTER (WHERE verdict IS NULL) AS unclassified,
+          count(*) FILTER (WHERE entries > 0 AND completions = 0 AND verdict IS NULL) AS awaiting_evaluation
+        FROM attendance WHERE webinar_id > ? GROUP BY webinar_id ORDER BY webinar_id LIMIT ?`),
       evaluations: q(
         `SELECT id, webinar_id, requested_at, requester, at_position FROM evaluations
           WHERE @webinar IS NULL OR webinar_id = @webinar ORDER BY seq`,
@@ -257,6 +268,10 @@ export class SqliteEventStore implements EventStore {
     if (leads.length === 0) return [];
     const ids = JSON.stringify(leads.map((l) => l.lead_id));
     return withLeadWarnings(leads, this.queries.leadWarnings.all(webinarId, ids) as WarningCountRow[]);
+  }
+
+  async webinars(afterWebinar: string, limit: number): Promise<WebinarSummary[]> {
+    return this.queries.webinars.all(afterWebinar, limit) as WebinarSummary[];
   }
 
   async evaluations(webinarId?: string): Promise<EvaluationRecord[]> {

@@ -19,3 +19,13 @@ export const reportLeadWarnings = `SELECT e.lead_id, j ->> 'code' AS code, count
 export const reportLeads = `SELECT webinar_id, lead_id, registered, entries, lefts, completions, forms, verdict,
     classified_at, route_status
   FROM attendance WHERE webinar_id = $1 AND lead_id > $2 ORDER BY lead_id LIMIT $3`;
+/** The webinars with leads, their totals as in the report; a page in webinar_id order. */
+export const webinars = `SELECT webinar_id,
+    count(*) FILTER (WHERE registered) AS registered,
+    count(*) FILTER (WHERE entries > 0) AS entered,
+    count(*) FILTER (WHERE completions > 0) AS completed,
+    count(*) FILTER (WHERE verdict) AS attended,
+    count(*) FILTER (WHERE NOT verdict) AS not_attended,
+    count(*) FILTER (WHERE verdict IS NULL) AS unclassified,
+    count(*) FILTER (WHERE entries > 0 AND completions = 0 AND verdict IS NULL) AS awaiting_evaluation
+  FROM attendance WHERE webinar_id > $1 GROUP BY webinar_id ORDER BY webinar_id LIMIT $2`;
