@@ -94,7 +94,7 @@ export class WebinarView {
     );
     this.evaluation = h('div', { id: 'evaluation' });
     this.summary = h('div', { id: 'webinar-summary', class: 'summary' });
-    this.body = h('div', { id: 'webinar-body' }, note('Enter a webinar id to see its report.'));
+    this.body = h('div', { id: 'webinar-body' }, note('Loading the webinars…'));
     this.detail = h(
       'aside',
       { class: 'detail', id: 'webinar-detail' },
@@ -178,8 +178,7 @@ export class WebinarView {
   async load() {
     if (this.webinarId === '') {
       replace(this.summary);
-      replace(this.body, note('Enter a webinar id to see its report.'));
-      return;
+      return this.loadList();
     }
     const after = this.cursors[this.cursors.length - 1];
     try {
@@ -189,6 +188,75 @@ export class WebinarView {
       this.render(report);
     } catch (error) {
       replace(this.summary);
+      replace(this.body, note(error.message, 'error'));
+    }
+  }
+
+  /** Without a webinar: the webinars with leads (GET /v1/webinars), each a link to its report. */
+  async loadList() {
+    try {
+      const list = await api(`/v1/webinars${query({ limit: 100 })}`);
+      for (const w of list.webinars) seenWebinars.add(w.webinar_id);
+      replace(
+        this.datalist,
+        [...seenWebinars].sort().map((id) => h('option', { value: id })),
+      );
+      replace(
+        this.body,
+        h('h3', { text: 'Webinars' }),
+        list.webinars.length === 0
+          ? note('No webinars with leads yet.')
+          : h(
+              'table',
+              { class: 'grid', id: 'webinars' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  [
+                    'webinar',
+                    'registered',
+                    'entered',
+                    'completed',
+                    'attended',
+                    'not attended',
+                    'unclassified',
+                    'awaiting evaluation',
+                  ].map((t) => h('th', { text: t })),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                list.webinars.map((w) =>
+                  h(
+                    'tr',
+                    { dataset: { webinar: w.webinar_id } },
+                    h(
+                      'td',
+                      { class: 'mono' },
+                      h('a', { href: `#webinar/${encodeURIComponent(w.webinar_id)}`, text: w.webinar_id }),
+                    ),
+                    ...[
+                      w.registered,
+                      w.entered,
+                      w.completed,
+                      w.attended,
+                      w.not_attended,
+                      w.unclassified,
+                      w.awaiting_evaluation,
+                    ].map((n) => h('td', { class: 'num', text: String(n) })),
+                  ),
+                ),
+              ),
+            ),
+        list.next === null
+          ? null
+          : note(`Showing the first ${list.webinars.length}; enter a webinar id above for any other.`),
+      );
+    } catch (error) {
       replace(this.body, note(error.message, 'error'));
     }
   }

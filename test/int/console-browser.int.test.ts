@@ -316,6 +316,34 @@ describe('operator console in a real browser', { skip: CHROMIUM === null, timeou
     assert.equal(await page.textContent('#warning-totals'), `Warnings: ${expected || 'none'}`);
   };
 
+  it('Webinar without an id: the webinars with their totals and who awaits evaluation; a click opens the report', async () => {
+    await page.goto(`${server.url}/console#webinar`);
+    await page.waitForSelector('#webinars tbody tr');
+    const list = await read<{ webinars: Json[] }>('/v1/webinars');
+    const row = page.locator(`#webinars tbody tr[data-webinar="${W}"]`);
+    const cells = await row.locator('td').allTextContents();
+    const listed = list.webinars.find((w) => w['webinar_id'] === W)!;
+    assert.deepEqual(cells, [
+      W,
+      ...[
+        'registered',
+        'entered',
+        'completed',
+        'attended',
+        'not_attended',
+        'unclassified',
+        'awaiting_evaluation',
+      ].map((k) => String(listed[k])),
+    ]);
+    assert.ok(
+      Number(listed['awaiting_evaluation']) > 0,
+      'the story leaves leads who entered and did not complete',
+    );
+    await row.locator('a').click();
+    await page.waitForSelector('#funnel');
+    assert.equal(new URL(page.url()).hash, `#webinar/${W}`);
+  });
+
   it('Webinar: the totals and the funnel match the report; the leads table pages', async () => {
     await page.goto(`${server.url}/console#webinar/${W}`);
     await page.waitForSelector('#funnel');
