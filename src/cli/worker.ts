@@ -15,7 +15,7 @@ Runs one processor as its own process, for the scale runtime (serve --no-process
   router      turns each classification into exactly one post_webinar_route
   relay       publishes every stored event to NATS JetStream (needs --nats / NATS_URL)
 Several copies of a worker may run at once: classifiers and routers take turns, and no derived event is ever
-doubled; relay copies each publish, and JetStream drops the repeats. SIGTERM/SIGINT stop a worker after its
+doubled; relay copies take turns too (a relay lease in PostgreSQL), each event published once. SIGTERM/SIGINT stop a worker after its
 current step, also while it waits to retry or to connect.
 
 Options:

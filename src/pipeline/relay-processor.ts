@@ -6,19 +6,22 @@ export const RELAY_BATCH = 1000;
 
 /**
  * The checkpointed relay: publishes every stored event after its checkpoint, then moves the checkpoint
- * forward. A crash between publish and checkpoint re-publishes, and the broker drops the repeat by message id;
- * two relays at once publish the same events and the checkpoint only moves forward.
+ * forward. A crash between publish and checkpoint re-publishes, and the broker drops the repeat by message id.
+ * The step holds the store's relay lease, so relays of several processes take turns (PostgreSQL) instead of each
+ * publishing every event; where there is no lease (SQLite) they each publish, and the checkpoint only moves forward.
  */
 export async function relayPending(store: EventStore, bus: EventBus, limit = RELAY_BATCH): Promise<number> {
-  const after = (await store.checkpoints())[RELAY] ?? 0;
-  const page = await store.readEvents(after, limit);
-  if (page.length === 0) return 0;
-  await bus.publish(page.map((e) => e.event));
-  const last = page[page.length - 1]!.position;
-  await store.transaction('relay', async (tx) => {
-    if ((await tx.checkpoint(RELAY)) < last) await tx.setCheckpoint(RELAY, last);
+  return store.withLease('relay', async () => {
+    const after = (await store.checkpoints())[RELAY] ?? 0;
+    const page = await store.readEvents(after, limit);
+    if (page.length === 0) return 0;
+    await bus.publish(page.map((e) => e.event));
+    const last = page[page.length - 1]!.position;
+    await store.transaction('relay', async (tx) => {
+      if ((await tx.checkpoint(RELAY)) < last) await tx.setCheckpoint(RELAY, last);
+    });
+    return page.length;
   });
-  return page.length;
 }
 
 /** Publishes page after page until it has caught up with the log, or `signal` aborts. */

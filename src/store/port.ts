@@ -122,6 +122,12 @@ export interface EventStore {
   timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
   reportTotals(webinarId: string): Promise<ReportTotals>;
   reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;
+  /**
+   * Runs `work` while holding the named lease, which one process at a time holds across several transactions and
+   * the IO between them (the relay: read, publish, checkpoint). Another holder makes it wait. Released when `work`
+   * ends, or when the holder's connection is lost.
+   */
+  withLease<T>(name: 'relay', work: () => Promise<T>): Promise<T>;
   /** The webinars with leads, after `afterWebinar` in webinar_id order, at most `limit`. */
   webinars(afterWebinar: string, limit: number): Promise<WebinarSummary[]>;
   /** The recorded evaluation requests, oldest first: all of them, or one webinar's. */

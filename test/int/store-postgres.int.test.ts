@@ -242,6 +242,39 @@ if (!available) {
       });
     });
 
+    it('the relay lease: holders of two instances take turns, and a failing holder releases it', async () => {
+      await withStore(openPostgres, async ({ store: a, reopen }) => {
+        const b = await reopen();
+        const order: string[] = [];
+        let releaseA!: () => void;
+        const aHolds = new Promise<void>((resolve) => (releaseA = resolve));
+        const first = a.withLease('relay', async () => {
+          order.push('a in');
+          await aHolds;
+          order.push('a out');
+        });
+        while (order.length === 0) await new Promise((r) => setTimeout(r, 10));
+        const second = b.withLease('relay', async () => {
+          order.push('b in');
+          return 'b done';
+        });
+        await new Promise((r) => setTimeout(r, 300)); // b waits for the lease meanwhile
+        assert.deepEqual(order, ['a in']);
+        releaseA();
+        await first;
+        assert.equal(await second, 'b done');
+        assert.deepEqual(order, ['a in', 'a out', 'b in']);
+        // A holder whose work fails gives the lease back: the other gets it at once.
+        await assert.rejects(
+          a.withLease('relay', async () => {
+            throw new Error('publish failed');
+          }),
+          /publish failed/,
+        );
+        assert.equal(await b.withLease('relay', async () => 'next'), 'next');
+      });
+    });
+
     it('survives its connection being terminated mid-transaction: the transaction fails, the process does not', async () => {
       await withStore(openPostgres, async ({ store }) => {
         // Between two statements of a transaction the connection is cut (as a PostgreSQL restart does); without

@@ -8,6 +8,12 @@ export const LOCK = {
   classifier: 2,
   router: 3,
   relay: 4,
+  /**
+   * Session-scoped, held by a relay for a whole step (read the checkpoint, publish, move it): relay copies take
+   * turns instead of each publishing everything. Not `relay`: the step's own checkpoint transaction takes that
+   * one, on another connection, while the lease is held.
+   */
+  relayLease: 5,
 } as const;
 export type LockName = keyof typeof LOCK;
 

@@ -125,6 +125,27 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
+  /** A session advisory lock on its own connection for the length of `work` (LOCK.relayLease). */
+  async withLease<T>(name: 'relay', work: () => Promise<T>): Promise<T> {
+    const key = { relay: LOCK.relayLease }[name];
+    const { client, release } = await this.checkout();
+    let broken: Error | undefined;
+    try {
+      await client.query(sql.lockSession, [this.namespace, key]);
+      try {
+        return await work();
+      } finally {
+        await client.query(sql.unlockSession, [this.namespace, key]);
+      }
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      // A connection that failed (or could not unlock) is discarded: the server then drops its session lock.
+      release(broken);
+    }
+  }
+
   /** Applies the missing migrations, one transaction each, under a session lock: concurrent opens migrate once. */
   async migrate(): Promise<void> {
     const { client, release } = await this.checkout();
