@@ -4,7 +4,11 @@ import { api, query } from './api.js';
 import { h, note, replace, shortTime } from './dom.js';
 import { highlighted } from './pointer.js';
 
-const PAGE = 1000;
+/** Rejections fetched at a time: the newest page first, older ones on "Show more", newer ones on refresh. */
+const PAGE = 200;
+/** At most this many pages of new rejections per refresh; beyond, the newest page is loaded afresh. */
+const NEW_PAGES_MAX = 5;
+const NEWEST = Number.MAX_SAFE_INTEGER;
 /** Rows rendered at once; "Show more" renders the next ones. */
 const SHOWN = 50;
 
@@ -26,6 +30,8 @@ export class RejectionsView {
     this.root = root;
     this.rejections = [];
     this.after = 0;
+    /** `before` of the next older page; null: nothing older; undefined: nothing loaded yet. */
+    this.previous = undefined;
     this.shown = SHOWN;
     this.loading = null;
     this.codeSelect = h(
@@ -63,9 +69,13 @@ export class RejectionsView {
   tokenChanged() {
     this.rejections = [];
     this.after = 0;
+    this.previous = undefined;
   }
 
-  /** Fetches what was quarantined since the last load (the page is oldest first; shown newest first). */
+  /**
+   * The newest page at first, then what was quarantined since (pages are oldest first; shown newest first). A large
+   * quarantine is never loaded whole: older pages come on "Show more".
+   */
   load() {
     this.loading ??= this.fetchNew().finally(() => {
       this.loading = null;
@@ -75,12 +85,23 @@ export class RejectionsView {
 
   async fetchNew() {
     try {
-      for (;;) {
+      let caughtUp = false;
+      for (let pages = 0; this.previous !== undefined && pages < NEW_PAGES_MAX; pages++) {
         const page = await api(`/v1/rejections${query({ after: this.after, limit: PAGE })}`);
         this.rejections.push(...page.rejections);
         this.after = page.next;
         // Only an empty page is the end: the server also cuts a page at 8 MiB of raw inputs.
-        if (page.rejections.length === 0) break;
+        if (page.rejections.length === 0) {
+          caughtUp = true;
+          break;
+        }
+      }
+      if (!caughtUp) {
+        // First load, or more new rejections than a refresh reads: start again from the newest page.
+        const page = await api(`/v1/rejections${query({ before: NEWEST, limit: PAGE })}`);
+        this.rejections = page.rejections;
+        this.after = page.rejections.at(-1)?.seq ?? 0;
+        this.previous = page.previous;
       }
       this.render();
     } catch (error) {
@@ -89,9 +110,25 @@ export class RejectionsView {
     }
   }
 
-  showMore() {
+  /** The next rows already loaded, else the next older page. */
+  async showMore() {
+    if (this.matching().length <= this.shown && this.previous !== null && this.previous !== undefined) {
+      try {
+        const page = await api(`/v1/rejections${query({ before: this.previous, limit: PAGE })}`);
+        this.rejections.unshift(...page.rejections);
+        this.previous = page.previous;
+      } catch (error) {
+        replace(this.list, note(error.message, 'error'));
+        return;
+      }
+    }
     this.shown += SHOWN;
     this.render();
+  }
+
+  matching() {
+    const code = this.codeSelect.value;
+    return this.rejections.filter((r) => code === '' || r.errors.some((e) => e.code === code)).reverse();
   }
 
   render() {
@@ -104,12 +141,11 @@ export class RejectionsView {
     );
     this.codeSelect.value = codes.has(chosen) ? chosen : '';
     const code = this.codeSelect.value;
-    const matching = this.rejections
-      .filter((r) => code === '' || r.errors.some((e) => e.code === code))
-      .reverse();
+    const matching = this.matching();
+    const older = this.previous !== null && this.previous !== undefined;
     this.summary.textContent = `${matching.length} of ${this.rejections.length} rejected input${
       this.rejections.length === 1 ? '' : 's'
-    }`;
+    }${older ? ' (the newest; older ones on "Show more")' : ''}`;
     if (matching.length === 0) {
       replace(
         this.list,
@@ -121,7 +157,7 @@ export class RejectionsView {
         matching.slice(0, this.shown).map((r) => this.card(r, code)),
       );
     }
-    this.more.hidden = matching.length <= this.shown;
+    this.more.hidden = matching.length <= this.shown && !older;
   }
 
   card(rejection, code) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
 import { pagingProperties, rejectionsPageSchema, timelineSchema } from './schemas.js';
 import { warnedEvent } from './warned-event.js';
+import { problem, sendProblem } from './problem.js';
 
 /** A lead's timeline and the quarantine. */
 export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -47,15 +48,36 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
           additionalProperties: false,
           properties: {
             ...pagingProperties(ctx.limits.pageMax),
+            // The page just before a seq, for reading newest first (a console, a tail): `previous` continues it.
+            before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
           },
         },
         response: { 200: rejectionsPageSchema },
       },
     },
-    async (request) => {
-      const { after, limit } = request.query as { after: number; limit: number };
-      const rejections = await ctx.store.readRejections(after, limit);
-      return { rejections, next: rejections.length > 0 ? rejections[rejections.length - 1]!.seq : after };
+    async (request, reply) => {
+      const { after, limit, before } = request.query as { after: number; limit: number; before?: number };
+      if (before !== undefined && after > 0) {
+        return sendProblem(
+          reply,
+          problem(400, 'INVALID_REQUEST', 'The request is invalid', {
+            detail: 'give after (read forward) or before (read backward), not both',
+          }),
+        );
+      }
+      const rejections =
+        before === undefined
+          ? await ctx.store.readRejections(after, limit)
+          : await ctx.store.readRejectionsBefore(before, limit);
+      const first = rejections[0]?.seq;
+      const last = rejections[rejections.length - 1]?.seq;
+      return {
+        rejections,
+        // Forward from here; an empty page gives back where it stood.
+        next: last ?? (before === undefined ? after : before - 1),
+        // Backward from here (as `before`); null: nothing older.
+        previous: first ?? null,
+      };
     },
   );
 }

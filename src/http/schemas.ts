@@ -79,6 +79,7 @@ export const rejectionsPageSchema = {
       },
     },
     next: { type: 'integer' },
+    previous: { type: ['integer', 'null'] },
   },
 };
 

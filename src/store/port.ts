@@ -119,6 +119,11 @@ export interface EventStore {
   readEvents(after: number, limit: number, type?: string): Promise<FeedEvent[]>;
   /** At most `limit` rejections after `after`, and no more once `maxRawBytes` of raw inputs are in the page. */
   readRejections(after: number, limit: number, maxRawBytes?: number): Promise<RejectionRecord[]>;
+  /**
+   * The newest rejections before `before` (all of them when it is past the last): at most `limit`, and no more once
+   * `maxRawBytes` of raw inputs are in the page (counted from the newest); returned oldest first.
+   */
+  readRejectionsBefore(before: number, limit: number, maxRawBytes?: number): Promise<RejectionRecord[]>;
   timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
   reportTotals(webinarId: string): Promise<ReportTotals>;
   reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;

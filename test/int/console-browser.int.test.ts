@@ -288,6 +288,48 @@ describe('operator console in a real browser', { skip: CHROMIUM === null, timeou
     await shot('rejections');
   });
 
+  it('Rejections: a large quarantine is read a page at a time, newest first; older pages on "Show more"', async () => {
+    const before = (await read<{ rejections: Json[] }>('/v1/rejections?limit=1000')).rejections.length;
+    const batch = Array.from({ length: 250 }, (_, i) => {
+      const e = registered({ lead: `L-many-${i}`, webinar: W }, { id: `many-${i}` });
+      (e['data'] as Json)['webinar_type'] = 'hybrid';
+      return e;
+    });
+    assert.equal((await server.post(batch, TOKENS.ingest)).status, 200);
+    const total = before + 250;
+    await page.goto(`${server.url}/console#rejections`);
+    await page.reload(); // a fresh load: the view starts empty
+    await page.waitForFunction(
+      () => document.querySelectorAll('#rejections-list article').length === 50,
+      undefined,
+      {
+        timeout: WAIT_MS,
+      },
+    );
+    // Only the newest page (200) was fetched, not the whole quarantine.
+    assert.match(
+      (await page.textContent('#rejections-count')) ?? '',
+      /^200 of 200 rejected inputs \(the newest/,
+    );
+    assert.match((await page.locator('#rejections-list article').first().textContent()) ?? '', /id many-249/);
+    for (let i = 0; i < 12 && (await page.locator('#rejections-more').isVisible()); i++) {
+      await page.click('#rejections-more');
+      await page.waitForTimeout(100);
+    }
+    assert.equal(await page.locator('#rejections-more').isVisible(), false);
+    assert.equal(await page.locator('#rejections-list article').count(), total);
+    assert.equal(await page.textContent('#rejections-count'), `${total} of ${total} rejected inputs`);
+    const seqs = await page
+      .locator('#rejections-list article')
+      .evaluateAll((els) => els.map((el) => Number((el as El).dataset['seq'])));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => b - a),
+      'newest first, each once',
+    );
+    assert.equal(new Set(seqs).size, total);
+  });
+
   const totalsShown = (): Promise<Record<string, number>> =>
     page.evaluate(() => {
       const out: Record<string, number> = {};

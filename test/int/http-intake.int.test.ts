@@ -383,6 +383,31 @@ describe('HTTP intake', () => {
     assert.equal(plain.statusCode, 202, plain.body);
   });
 
+  it('GET /v1/rejections?before= reads the quarantine newest first, a page at a time; previous continues it', async () => {
+    type Page = { rejections: Json[]; next: number; previous: number | null };
+    const all = (await h.read<Page>('/v1/rejections?limit=1000')).rejections.map((r) => Number(r['seq']));
+    assert.ok(all.length >= 3, 'earlier tests quarantined inputs');
+    const newest = await h.read<Page>(`/v1/rejections?before=${Number.MAX_SAFE_INTEGER}&limit=2`);
+    assert.deepEqual(
+      newest.rejections.map((r) => r['seq']),
+      all.slice(-2),
+    );
+    assert.equal(newest.next, all.at(-1));
+    assert.equal(newest.previous, all.at(-2));
+    // Backward page by page until an empty page (previous null) has seen every rejection once.
+    const seen: number[] = [...newest.rejections.map((r) => Number(r['seq']))];
+    let previous: number | null = newest.previous;
+    while (previous !== null) {
+      const page: Page = await h.read<Page>(`/v1/rejections?before=${previous}&limit=2`);
+      seen.unshift(...page.rejections.map((r) => Number(r['seq'])));
+      previous = page.previous;
+    }
+    assert.deepEqual(seen, all);
+    // Forward pages say where they start too; after and before together are refused.
+    assert.equal((await h.read<Page>(`/v1/rejections?after=${all[0]}&limit=1`)).previous, all[1]);
+    assertProblem(await h.get('/v1/rejections?after=1&before=5'), 400, 'INVALID_REQUEST');
+  });
+
   it("the HTTP layer's own client errors keep a stable code of ours (a body shorter than its Content-Length)", async () => {
     const response = await h.app.inject({
       method: 'POST',

@@ -358,6 +358,18 @@ export function storeSuite(name: string, open: OpenStore): void {
           (await store.readRejections(0, 100, 1)).map((r) => r.seq),
           seqs.slice(0, 1),
         );
+        // Backward: the newest before a seq (all of them past the last), oldest first, the byte budget counted
+        // from the newest.
+        const newest = async (before: number, limit: number, bytes?: number): Promise<number[]> =>
+          (await store.readRejectionsBefore(before, limit, bytes)).map((r) => r.seq);
+        assert.deepEqual(await newest(Number.MAX_SAFE_INTEGER, 2), seqs.slice(-2));
+        assert.deepEqual(await newest(seqs[3]!, 2), seqs.slice(1, 3));
+        assert.deepEqual(await newest(seqs[0]!, 100), []);
+        assert.deepEqual(await newest(Number.MAX_SAFE_INTEGER, 100), seqs);
+        const lastTwo =
+          Buffer.byteLength(rejections.at(-1)!.raw) + Buffer.byteLength(rejections.at(-2)!.raw) + 1;
+        assert.deepEqual(await newest(Number.MAX_SAFE_INTEGER, 100, lastTwo), seqs.slice(-3));
+        assert.deepEqual(await newest(Number.MAX_SAFE_INTEGER, 100, 1), seqs.slice(-1));
       });
     });
 

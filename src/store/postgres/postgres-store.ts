@@ -238,6 +238,19 @@ export class PostgresEventStore implements EventStore {
     return rows.map(rejectionFromRow);
   }
 
+  async readRejectionsBefore(
+    before: number,
+    limit: number,
+    maxRawBytes = REJECTIONS_PAGE_BYTES,
+  ): Promise<RejectionRecord[]> {
+    const { rows } = await this.pool.query<RejectionRow>(sql.readRejectionsBefore, [
+      before,
+      limit,
+      maxRawBytes,
+    ]);
+    return rows.map(rejectionFromRow);
+  }
+
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {
     const { rows } = await this.pool.query<FeedRow>(sql.timeline, [leadId, webinarId ?? null]);
     return rows.map(feedEventFromRow);

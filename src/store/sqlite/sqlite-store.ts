@@ -91,6 +91,18 @@ function openDatabase(path: string, options: SqliteOptions, busyTimeoutMs: numbe
   }
 }
 
+function rejectionRecord(row: Record<string, unknown>): RejectionRecord {
+  return {
+    seq: row['seq'] as number,
+    received_at: row['received_at'] as string,
+    origin: row['origin'] as string,
+    id: (row['event_id'] as string | null) ?? null,
+    raw: row['raw'] as string,
+    raw_encoding: row['raw_encoding'] as 'utf8' | 'base64',
+    errors: JSON.parse(row['errors'] as string) as unknown[],
+  };
+}
+
 /**
  * The embedded store: one SQLite file in WAL mode. One connection; writes are serialized by an in-process queue,
  * which also makes every position handed out in a transaction final and gap-free.
@@ -126,6 +138,12 @@ export class SqliteEventStore implements EventStore {
           SELECT seq FROM (
             SELECT seq, sum(n) OVER (ORDER BY seq) - n AS before FROM (
               SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > ? ORDER BY seq LIMIT ?))
+          WHERE before < ?)
+        ORDER BY seq`),
+      rejectionsBefore: q(`SELECT * FROM rejections WHERE seq IN (
+          SELECT seq FROM (
+            SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS before FROM (
+              SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < ? ORDER BY seq DESC LIMIT ?))
           WHERE before < ?)
         ORDER BY seq`),
       timeline: q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE lead_id = @lead
@@ -228,16 +246,19 @@ export class SqliteEventStore implements EventStore {
     limit: number,
     maxRawBytes = REJECTIONS_PAGE_BYTES,
   ): Promise<RejectionRecord[]> {
-    const rows = this.queries.rejections.all(after, limit, maxRawBytes) as Array<Record<string, unknown>>;
-    return rows.map((row) => ({
-      seq: row['seq'] as number,
-      received_at: row['received_at'] as string,
-      origin: row['origin'] as string,
-      id: (row['event_id'] as string | null) ?? null,
-      raw: row['raw'] as string,
-      raw_encoding: row['raw_encoding'] as 'utf8' | 'base64',
-      errors: JSON.parse(row['errors'] as string) as unknown[],
-    }));
+    return (this.queries.rejections.all(after, limit, maxRawBytes) as Array<Record<string, unknown>>).map(
+      rejectionRecord,
+    );
+  }
+
+  async readRejectionsBefore(
+    before: number,
+    limit: number,
+    maxRawBytes = REJECTIONS_PAGE_BYTES,
+  ): Promise<RejectionRecord[]> {
+    return (
+      this.queries.rejectionsBefore.all(before, limit, maxRawBytes) as Array<Record<string, unknown>>
+    ).map(rejectionRecord);
   }
 
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {

@@ -16,3 +16,11 @@ export const readRejections = `SELECT seq, received_at, origin, event_id, raw, r
         SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > $1 ORDER BY seq LIMIT $2) AS page) AS sized
     WHERE before < $3)
   ORDER BY seq`;
+/** The page before $1, counted (and cut at $3 bytes) from the newest; returned oldest first. */
+export const readRejectionsBefore = `SELECT seq, received_at, origin, event_id, raw, raw_encoding, errors
+  FROM rejections WHERE seq IN (
+    SELECT seq FROM (
+      SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS before FROM (
+        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < $1 ORDER BY seq DESC LIMIT $2) AS page) AS sized
+    WHERE before < $3)
+  ORDER BY seq`;
