@@ -10,7 +10,9 @@ export const postgresUrl = (): string =>
   process.env['DATABASE_URL_TEST'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const natsUrl = (): string => process.env['NATS_URL_TEST'] ?? 'nats://127.0.0.1:4222';
 
-const PROBE_TIMEOUT_MS = 2000;
+// Generous: a loaded 2-core machine (test files, a browser, a build at once) can take seconds to accept a
+// connection. A server that is down refuses at once (ECONNREFUSED), so only a hung one waits this long.
+const PROBE_TIMEOUT_MS = 10_000;
 
 /** The URL without its password, fit for a log line. */
 function redact(url: string): string {
