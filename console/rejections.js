@@ -32,6 +32,9 @@ export class RejectionsView {
     this.after = 0;
     /** `before` of the next older page; null: nothing older; undefined: nothing loaded yet. */
     this.previous = undefined;
+    /** Bumped whenever the list starts afresh: a page fetched for an older list is dropped. */
+    this.generation = 0;
+    this.loadingOlder = null;
     this.shown = SHOWN;
     this.loading = null;
     this.codeSelect = h(
@@ -70,6 +73,7 @@ export class RejectionsView {
     this.rejections = [];
     this.after = 0;
     this.previous = undefined;
+    this.generation++;
   }
 
   /**
@@ -99,6 +103,7 @@ export class RejectionsView {
       if (!caughtUp) {
         // First load, or more new rejections than a refresh reads: start again from the newest page.
         const page = await api(`/v1/rejections${query({ before: NEWEST, limit: PAGE })}`);
+        this.generation++;
         this.rejections = page.rejections;
         this.after = page.rejections.at(-1)?.seq ?? 0;
         this.previous = page.previous;
@@ -110,11 +115,21 @@ export class RejectionsView {
     }
   }
 
-  /** The next rows already loaded, else the next older page. */
-  async showMore() {
+  /** The next rows already loaded, else the next older page (one at a time: a second click waits for it). */
+  showMore() {
+    this.loadingOlder ??= this.fetchOlder().finally(() => {
+      this.loadingOlder = null;
+    });
+    return this.loadingOlder;
+  }
+
+  async fetchOlder() {
     if (this.matching().length <= this.shown && this.previous !== null && this.previous !== undefined) {
+      const generation = this.generation;
       try {
         const page = await api(`/v1/rejections${query({ before: this.previous, limit: PAGE })}`);
+        // The list started afresh meanwhile (a refresh jumped to the newest page): this page belongs to the old one.
+        if (generation !== this.generation) return;
         this.rejections.unshift(...page.rejections);
         this.previous = page.previous;
       } catch (error) {

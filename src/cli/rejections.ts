@@ -54,8 +54,9 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new UsageError('rejections takes no arguments');
-  const after = Number(values['after'] ?? 0);
-  if (!Number.isSafeInteger(after) || after < 0)
+  const afterText = (values['after'] as string | undefined) ?? '0';
+  const after = Number(afterText);
+  if (!/^\d{1,16}$/.test(afterText) || !Number.isSafeInteger(after))
     throw new UsageError('--after must be a seq (an integer ≥ 0)');
   const codes =
     typeof values['code'] === 'string' ? new Set(values['code'].split(',').map((c) => c.trim())) : null;
@@ -66,14 +67,14 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   // Reads only: no bus, no processors.
   const runtime = await openRuntime({ ...config, nats: undefined, processors: false });
   const progress = new Progress('rejections');
-  let stop = false;
-  out.onReaderGone?.(() => (stop = true));
+  let readerGone = false;
+  out.onReaderGone?.(() => (readerGone = true));
   let cursor = after;
   let read = 0;
   let written = 0;
   const leftOut = new Map<string, number>();
   try {
-    while (!stop) {
+    while (!readerGone) {
       const page = await runtime.store.readRejections(cursor, PAGE);
       if (page.length === 0) break;
       for (const r of page) {
@@ -99,6 +100,11 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   } finally {
     progress.done();
     await runtime.close();
+  }
+  if (readerGone) {
+    // What was written last may not have reached the reader: no position to continue from is claimed.
+    out.stderr(`rejections: the reader of stdout went away after ${read} read; stopped`);
+    return EXIT.interrupted;
   }
   const left = [...leftOut].map(([why, n]) => `${n} ${why}`).join(', ');
   out.stderr(

@@ -18,7 +18,7 @@ Options:
                      (WEBINAR_EVENTS_CORS_ORIGINS; default: none, no CORS headers)
   --trust-proxy LIST reverse proxies in front of the service, comma-separated addresses or CIDR ranges
                      (10.0.0.5,10.1.0.0/16) or loopback/linklocal/uniquelocal: a request from one of them
-                     has the address its X-Forwarded-For names, for the rate limit, the log and evaluations
+                     has the address its X-Forwarded-For names, for the rate limit and evaluations
                      (WEBINAR_EVENTS_TRUST_PROXY; default: none, X-Forwarded-For is ignored)
 ${STORE_FLAGS_HELP}
 

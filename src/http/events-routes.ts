@@ -17,6 +17,9 @@ function rejectionStatus(verdict: Extract<Verdict, { status: 'rejected' }>): num
 }
 
 /** POST /v1/events (one event or a batch) and GET /v1/events (the log, for consumers). */
+/** What a gzip body is guessed to inflate to, as a multiple of its size, before it is inflated. */
+const GZIP_RATIO_GUESS = 10;
+
 export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const ingest = (inputs: JudgedInput[]): Promise<Verdict[]> => ctx.ingest(inputs, 'http');
 
@@ -74,11 +77,12 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const budget = new BodyBudget(ctx.limits.bodyMemoryBytes);
   const reservations = new WeakMap<FastifyRequest, number>();
   const reserveBody = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
-    // A gzip body also needs room for what it inflates to (at most the body limit).
+    // A gzip body also needs room for what it inflates to: a guess here (JSON compresses about tenfold), topped
+    // up to the real size once it is inflated (topUpBody).
     const declared = declaredBodyBytes(request.headers['content-length'], ctx.limits.bodyBytes);
     const bytes =
       contentCoding(request.headers['content-encoding']) === 'gzip'
-        ? Math.min(declared + ctx.limits.bodyBytes, budget.capacity)
+        ? Math.min(declared + Math.min(ctx.limits.bodyBytes, declared * GZIP_RATIO_GUESS), budget.capacity)
         : declared;
     if (!budget.take(bytes)) {
       return overloaded(
@@ -90,6 +94,17 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
     reservations.set(request, bytes);
     ctx.metrics.bodyBytesReserved.set(budget.reserved);
     return undefined;
+  };
+  /** The inflated body counts against the budget too: false when the extra bytes do not fit now. */
+  const topUpBody = (request: FastifyRequest, inflatedBytes: number): boolean => {
+    const reserved = reservations.get(request) ?? 0;
+    const needed = declaredBodyBytes(request.headers['content-length'], ctx.limits.bodyBytes) + inflatedBytes;
+    // A need past the whole budget could never fit; the bytes are already in memory (at most 2 × the body limit).
+    if (needed <= reserved || needed > budget.capacity) return true;
+    if (!budget.take(needed - reserved)) return false;
+    reservations.set(request, needed);
+    ctx.metrics.bodyBytesReserved.set(budget.reserved);
+    return true;
   };
   const releaseBody = async (request: FastifyRequest): Promise<void> => {
     const bytes = reservations.get(request);
@@ -139,6 +154,13 @@ export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
           return sendProblem(
             reply,
             await quarantineUnreadable(body.toString('base64'), 'base64', decoded.message),
+          );
+        }
+        if (!topUpBody(request, decoded.body.length)) {
+          return overloaded(
+            reply,
+            'body_memory',
+            `${budget.reserved} bytes of request bodies are being handled`,
           );
         }
         body = decoded.body;

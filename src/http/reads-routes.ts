@@ -69,14 +69,17 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
         before === undefined
           ? await ctx.store.readRejections(after, limit)
           : await ctx.store.readRejectionsBefore(before, limit);
-      const first = rejections[0]?.seq;
       const last = rejections[rejections.length - 1]?.seq;
+      // Backward from here (as `before`): the page's first seq, or where an empty page stood; null when nothing is
+      // older (one look-up along the primary key).
+      const from = rejections[0]?.seq ?? before ?? after + 1;
+      const previous = from > 1 && (await ctx.store.hasRejectionsBefore(from)) ? from : null;
       return {
         rejections,
-        // Forward from here; an empty page gives back where it stood.
-        next: last ?? (before === undefined ? after : before - 1),
-        // Backward from here (as `before`); null: nothing older.
-        previous: first ?? null,
+        // Forward from here. An empty forward page gives back its `after`; an empty backward page means nothing
+        // below `before` exists, so forward starts from 0.
+        next: last ?? (before === undefined ? after : 0),
+        previous,
       };
     },
   );

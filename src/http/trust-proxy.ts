@@ -10,8 +10,8 @@ const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
  * names `loopback`, `linklocal`, `uniquelocal`. Empty (the default): none; a request's address is its
  * connection's peer, and `X-Forwarded-*` headers are ignored (anyone could send them).
  *
- * A request's address matters for the per-address rate limit (requests without a token, wrong tokens), the
- * `requester` of an evaluation and the request log. Behind a proxy that is not listed, every client has the
+ * A request's address matters for the per-address rate limit (requests without a token, wrong tokens) and the
+ * `requester` of an evaluation. Behind a proxy that is not listed, every client has the
  * proxy's address and shares its bucket.
  *
  * No hop count and no "trust everything": a count cannot tell a proxy from a client that sends the header itself

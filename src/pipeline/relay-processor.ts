@@ -8,10 +8,12 @@ export const RELAY_BATCH = 1000;
  * The checkpointed relay: publishes every stored event after its checkpoint, then moves the checkpoint
  * forward. A crash between publish and checkpoint re-publishes, and the broker drops the repeat by message id.
  * The step holds the store's relay lease, so relays of several processes take turns (PostgreSQL) instead of each
- * publishing every event; where there is no lease (SQLite) they each publish, and the checkpoint only moves forward.
+ * publishing every event: a relay that finds it held does nothing this time and looks again at its next poll or
+ * wake-up. Where there is no lease (SQLite) they each publish, and the checkpoint only moves forward.
  */
 export async function relayPending(store: EventStore, bus: EventBus, limit = RELAY_BATCH): Promise<number> {
-  return store.withLease('relay', async () => {
+  // Another process holding the lease is publishing: nothing to do here for now (0, as when caught up).
+  const published = await store.withLease('relay', async () => {
     const after = (await store.checkpoints())[RELAY] ?? 0;
     const page = await store.readEvents(after, limit);
     if (page.length === 0) return 0;
@@ -22,6 +24,7 @@ export async function relayPending(store: EventStore, bus: EventBus, limit = REL
     });
     return page.length;
   });
+  return published ?? 0;
 }
 
 /** Publishes page after page until it has caught up with the log, or `signal` aborts. */

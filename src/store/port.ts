@@ -124,15 +124,17 @@ export interface EventStore {
    * `maxRawBytes` of raw inputs are in the page (counted from the newest); returned oldest first.
    */
   readRejectionsBefore(before: number, limit: number, maxRawBytes?: number): Promise<RejectionRecord[]>;
+  /** Whether any rejection has a seq below `seq`. */
+  hasRejectionsBefore(seq: number): Promise<boolean>;
   timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
   reportTotals(webinarId: string): Promise<ReportTotals>;
   reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;
   /**
    * Runs `work` while holding the named lease, which one process at a time holds across several transactions and
-   * the IO between them (the relay: read, publish, checkpoint). Another holder makes it wait. Released when `work`
-   * ends, or when the holder's connection is lost.
+   * the IO between them (the relay: read, publish, checkpoint); undefined, without running it, while another
+   * process holds it. Released when `work` ends, or when the holder's connection is lost or idles out.
    */
-  withLease<T>(name: 'relay', work: () => Promise<T>): Promise<T>;
+  withLease<T>(name: 'relay', work: () => Promise<T>): Promise<T | undefined>;
   /** The webinars with leads, after `afterWebinar` in webinar_id order, at most `limit`. */
   webinars(afterWebinar: string, limit: number): Promise<WebinarSummary[]>;
   /** The recorded evaluation requests, oldest first: all of them, or one webinar's. */

@@ -396,7 +396,8 @@ describe('rejections: the quarantine out of the store, and its inputs back in on
 
   it('usage: no arguments, --after a seq, an existing store', async () => {
     assert.equal((await cli(['rejections', 'extra'])).code, 2);
-    assert.equal((await cli(['rejections', '--after', '-1', '--db', join(dir, 'x.sqlite')])).code, 2);
+    for (const bad of ['-1', '', '0x10', '1e3'])
+      assert.equal((await cli(['rejections', '--after', bad, '--db', join(dir, 'x.sqlite')])).code, 2, bad);
     const missing = await cli(['rejections', '--db', join(dir, 'missing.sqlite')]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /no database at/);

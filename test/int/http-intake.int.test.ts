@@ -376,6 +376,15 @@ describe('HTTP intake', () => {
     const bombed = await send(bomb, 'gzip');
     assertProblem(bombed, 413, 'BODY_TOO_LARGE');
     assert.match(bombed.json<Json>()['detail'] as string, /decompressed/);
+    // A body inflating far past the reservation's guess (×10) is topped up, taken, and released afterwards.
+    const airy = gzipSync(
+      `[${' '.repeat(2 * 1024 * 1024)}${JSON.stringify(registered({ lead: 'L-gz4', webinar: 'W-gz' }))}]`,
+    );
+    assert.ok(airy.length * 10 < 2 * 1024 * 1024);
+    const spacious = await send(airy, 'gzip');
+    assert.equal(spacious.statusCode, 200, spacious.body);
+    const metrics = (await h.get('/metrics')).body;
+    assert.match(metrics, /^webinar_events_http_body_bytes_reserved 0$/m);
     // Content-Encoding: identity is the plain body.
     const plain = await h.post(registered({ lead: 'L-gz3', webinar: 'W-gz' }), {
       headers: { 'content-encoding': 'identity' },
@@ -403,6 +412,13 @@ describe('HTTP intake', () => {
       previous = page.previous;
     }
     assert.deepEqual(seen, all);
+    // Nothing before the first: an empty page, previous null, and forward starts from 0.
+    assert.deepEqual(await h.read<Page>(`/v1/rejections?before=${all[0]}`), {
+      rejections: [],
+      next: 0,
+      previous: null,
+    });
+    assert.equal((await h.read<Page>(`/v1/rejections?before=${all[1]}`)).previous, null, 'the oldest page');
     // Forward pages say where they start too; after and before together are refused.
     assert.equal((await h.read<Page>(`/v1/rejections?after=${all[0]}&limit=1`)).previous, all[1]);
     assertProblem(await h.get('/v1/rejections?after=1&before=5'), 400, 'INVALID_REQUEST');

@@ -125,23 +125,41 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
-  /** A session advisory lock on its own connection for the length of `work` (LOCK.relayLease). */
-  async withLease<T>(name: 'relay', work: () => Promise<T>): Promise<T> {
+  /**
+   * LOCK.relayLease, tried (never waited for) in a transaction of its own connection, held while `work` runs:
+   * undefined when another process holds it. The transaction sits idle while `work` publishes, so a holder whose
+   * machine vanished is cut off by idle_in_transaction_session_timeout (60 s) and the lease freed, instead of
+   * waiting for TCP keepalives; a standby never blocks, so it stops at once at a signal.
+   */
+  async withLease<T>(name: 'relay', work: () => Promise<T>): Promise<T | undefined> {
     const key = { relay: LOCK.relayLease }[name];
     const { client, release } = await this.checkout();
     let broken: Error | undefined;
-    try {
-      await client.query(sql.lockSession, [this.namespace, key]);
+    const lease = async (statement: string, params?: unknown[]): Promise<pg.QueryResult> => {
       try {
-        return await work();
-      } finally {
-        await client.query(sql.unlockSession, [this.namespace, key]);
+        return await client.query(statement, params);
+      } catch (error) {
+        broken = error as Error; // the connection, not the work, failed: it is discarded
+        throw error;
       }
-    } catch (error) {
-      broken = error as Error;
-      throw error;
+    };
+    try {
+      await lease('BEGIN');
+      const held = (await lease(sql.tryLockTransaction, [this.namespace, key])).rows[0]?.held === true;
+      if (!held) {
+        await lease('ROLLBACK');
+        return undefined;
+      }
+      let result: T;
+      try {
+        result = await work();
+      } catch (error) {
+        await lease('ROLLBACK');
+        throw error;
+      }
+      await lease('COMMIT');
+      return result;
     } finally {
-      // A connection that failed (or could not unlock) is discarded: the server then drops its session lock.
       release(broken);
     }
   }
@@ -249,6 +267,11 @@ export class PostgresEventStore implements EventStore {
       maxRawBytes,
     ]);
     return rows.map(rejectionFromRow);
+  }
+
+  async hasRejectionsBefore(seq: number): Promise<boolean> {
+    const { rows } = await this.pool.query<{ older: boolean }>(sql.rejectionExistsBefore, [seq]);
+    return rows[0]?.older === true;
   }
 
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {

@@ -140,6 +140,7 @@ export class SqliteEventStore implements EventStore {
               SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > ? ORDER BY seq LIMIT ?))
           WHERE before < ?)
         ORDER BY seq`),
+      rejectionExistsBefore: q('SELECT EXISTS (SELECT 1 FROM rejections WHERE seq < ?)').pluck(),
       rejectionsBefore: q(`SELECT * FROM rejections WHERE seq IN (
           SELECT seq FROM (
             SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS before FROM (
@@ -261,6 +262,10 @@ export class SqliteEventStore implements EventStore {
     ).map(rejectionRecord);
   }
 
+  async hasRejectionsBefore(seq: number): Promise<boolean> {
+    return this.queries.rejectionExistsBefore.get(seq) === 1;
+  }
+
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {
     return (this.queries.timeline.all({ lead: leadId, webinar: webinarId ?? null }) as FeedRow[]).map(
       feedEventFromRow,
@@ -295,7 +300,7 @@ export class SqliteEventStore implements EventStore {
    * No lease across processes: a relay holding the file's write lock while it publishes would stop intake. Relays
    * of two processes on one file each publish (JetStream drops the repeats); the embedded runtime has one.
    */
-  async withLease<T>(_name: 'relay', work: () => Promise<T>): Promise<T> {
+  async withLease<T>(_name: 'relay', work: () => Promise<T>): Promise<T | undefined> {
     return work();
   }
 

@@ -5,3 +5,4 @@
 export const lockTransaction = 'SELECT pg_advisory_xact_lock($1::int, $2::int)';
 export const lockSession = 'SELECT pg_advisory_lock($1::int, $2::int)';
 export const unlockSession = 'SELECT pg_advisory_unlock($1::int, $2::int)';
+export const tryLockTransaction = 'SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS held';

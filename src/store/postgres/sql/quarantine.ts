@@ -24,3 +24,4 @@ export const readRejectionsBefore = `SELECT seq, received_at, origin, event_id, 
         SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < $1 ORDER BY seq DESC LIMIT $2) AS page) AS sized
     WHERE before < $3)
   ORDER BY seq`;
+export const rejectionExistsBefore = 'SELECT EXISTS (SELECT 1 FROM rejections WHERE seq < $1) AS older';
