@@ -90,6 +90,17 @@ const warningCountsSchema = {
   additionalProperties: { type: 'integer' },
 };
 
+/** The counts of leads a webinar's report totals and the list of webinars share. */
+const LEAD_COUNTS = [
+  'registered',
+  'entered',
+  'completed',
+  'attended',
+  'not_attended',
+  'unclassified',
+] as const;
+const integers = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, { type: 'integer' }]));
+
 export const webinarsListSchema = {
   type: 'object',
   required: ['webinars', 'next'],
@@ -100,17 +111,7 @@ export const webinarsListSchema = {
         type: 'object',
         properties: {
           webinar_id: { type: 'string' },
-          ...Object.fromEntries(
-            [
-              'registered',
-              'entered',
-              'completed',
-              'attended',
-              'not_attended',
-              'unclassified',
-              'awaiting_evaluation',
-            ].map((k) => [k, { type: 'integer' }]),
-          ),
+          ...integers([...LEAD_COUNTS, 'awaiting_evaluation']),
         },
       },
     },
@@ -126,17 +127,7 @@ export const reportSchema = {
     totals: {
       type: 'object',
       properties: {
-        ...Object.fromEntries(
-          [
-            'registered',
-            'entered',
-            'completed',
-            'attended',
-            'not_attended',
-            'unclassified',
-            'anonymous_entries',
-          ].map((k) => [k, { type: 'integer' }]),
-        ),
+        ...integers([...LEAD_COUNTS, 'anonymous_entries']),
         warnings: warningCountsSchema,
       },
     },

@@ -11,6 +11,16 @@ const webinarParams = {
 
 /** The webinars, explicit evaluation and the attendance report of a webinar. */
 export function webinarsRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  // Pages keyed by an id (webinar_id, lead_id): `after` the last one seen.
+  const byIdPaging = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      after: { type: 'string', default: '' },
+      limit: { type: 'integer', minimum: 1, maximum: ctx.limits.pageMax, default: 100 },
+    },
+  };
+
   app.post(
     '/v1/webinars/:webinar_id/evaluate',
     {
@@ -43,14 +53,7 @@ export function webinarsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       schema: {
         summary:
           'The webinars with leads, in webinar_id order, each with its report totals and the leads awaiting an evaluation',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            after: { type: 'string', default: '' },
-            limit: { type: 'integer', minimum: 1, maximum: ctx.limits.pageMax, default: 100 },
-          },
-        },
+        querystring: byIdPaging,
         response: { 200: webinarsListSchema },
       },
     },
@@ -67,14 +70,7 @@ export function webinarsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       schema: {
         summary: 'Attendance report: totals and a page of leads with facts, verdict and route',
         params: webinarParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            after: { type: 'string', default: '' },
-            limit: { type: 'integer', minimum: 1, maximum: ctx.limits.pageMax, default: 100 },
-          },
-        },
+        querystring: byIdPaging,
         response: { 200: reportSchema },
       },
     },

@@ -100,17 +100,13 @@ export interface ReportTotals {
 }
 
 /** One webinar's leads counted as in its report's totals, for the list of webinars. */
-export interface WebinarSummary {
-  readonly webinar_id: string;
-  readonly registered: number;
-  readonly entered: number;
-  readonly completed: number;
-  readonly attended: number;
-  readonly not_attended: number;
-  readonly unclassified: number;
-  /** Leads an explicit evaluation would classify now: entered, no completion, no verdict yet. */
-  readonly awaiting_evaluation: number;
-}
+export type WebinarSummary = { readonly webinar_id: string } & Omit<
+  ReportTotals,
+  'anonymous_entries' | 'warnings'
+> & {
+    /** Leads an explicit evaluation would classify now: entered, no completion, no verdict yet. */
+    readonly awaiting_evaluation: number;
+  };
 
 export interface EventStore {
   readonly kind: 'sqlite' | 'postgres';

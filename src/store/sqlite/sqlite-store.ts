@@ -91,6 +91,14 @@ function openDatabase(path: string, options: SqliteOptions, busyTimeoutMs: numbe
   }
 }
 
+/** The counts of leads of a report's totals and of the list of webinars, over rows of `attendance`. */
+const LEAD_COUNTS = `count(*) FILTER (WHERE registered) AS registered,
+  count(*) FILTER (WHERE entries > 0) AS entered,
+  count(*) FILTER (WHERE completions > 0) AS completed,
+  count(*) FILTER (WHERE verdict = 1) AS attended,
+  count(*) FILTER (WHERE verdict = 0) AS not_attended,
+  count(*) FILTER (WHERE verdict IS NULL) AS unclassified`;
+
 function rejectionRecord(row: Record<string, unknown>): RejectionRecord {
   return {
     seq: row['seq'] as number,
@@ -154,14 +162,7 @@ export class SqliteEventStore implements EventStore {
           JOIN events e ON e.session_id = s.session_id AND e.lead_id IS NULL
           WHERE s.lead_id = @lead AND (@webinar IS NULL OR s.webinar_id = @webinar)
         ORDER BY position`),
-      totals: q(`SELECT
-          coalesce(sum(registered), 0) AS registered,
-          coalesce(sum(entries > 0), 0) AS entered,
-          coalesce(sum(completions > 0), 0) AS completed,
-          coalesce(sum(verdict = 1), 0) AS attended,
-          coalesce(sum(verdict = 0), 0) AS not_attended,
-          coalesce(sum(verdict IS NULL), 0) AS unclassified
-        FROM attendance WHERE webinar_id = ?`),
+      totals: q(`SELECT ${LEAD_COUNTS} FROM attendance WHERE webinar_id = ?`),
       anonymous: q('SELECT anonymous_entries FROM attendance_webinars WHERE webinar_id = ?').pluck(),
       // Both read the partial index events_warned: only events that carry warnings are in it.
       warnings: q(`SELECT j.value ->> 'code' AS code, count(DISTINCT e.position) AS events
@@ -173,13 +174,7 @@ export class SqliteEventStore implements EventStore {
         GROUP BY e.lead_id, code`),
       leads: q('SELECT * FROM attendance WHERE webinar_id = ? AND lead_id > ? ORDER BY lead_id LIMIT ?'),
       // Along the primary key (webinar_id, lead_id): a page reads only its webinars' rows.
-      webinars: q(`SELECT webinar_id,
-          count(*) FILTER (WHERE registered) AS registered,
-          count(*) FILTER (WHERE entries > 0) AS entered,
-          count(*) FILTER (WHERE completions > 0) AS completed,
-          count(*) FILTER (WHERE verdict = 1) AS attended,
-          count(*) FILTER (WHERE verdict = 0) AS not_attended,
-          count(*) FILTER (WHERE verdict IS NULL) AS unclassified,
+      webinars: q(`SELECT webinar_id, ${LEAD_COUNTS},
           count(*) FILTER (WHERE entries > 0 AND completions = 0 AND verdict IS NULL) AS awaiting_evaluation
         FROM attendance WHERE webinar_id > ? GROUP BY webinar_id ORDER BY webinar_id LIMIT ?`),
       evaluations: q(
