@@ -124,10 +124,7 @@ export class WebinarView {
   }
 
   show(webinarId) {
-    replace(
-      this.datalist,
-      [...seenWebinars].sort().map((id) => h('option', { value: id })),
-    );
+    this.suggestWebinars();
     const id = webinarId ?? this.webinarId;
     if (id !== this.webinarId) {
       this.webinarId = id;
@@ -139,6 +136,14 @@ export class WebinarView {
     this.updateAdmin();
     this.follow();
     return this.load();
+  }
+
+  /** The webinar ids seen (live events, the list of webinars) as suggestions for the id field. */
+  suggestWebinars() {
+    replace(
+      this.datalist,
+      [...seenWebinars].sort().map((id) => h('option', { value: id })),
+    );
   }
 
   hide() {
@@ -197,10 +202,7 @@ export class WebinarView {
     try {
       const list = await api(`/v1/webinars${query({ limit: 100 })}`);
       for (const w of list.webinars) seenWebinars.add(w.webinar_id);
-      replace(
-        this.datalist,
-        [...seenWebinars].sort().map((id) => h('option', { value: id })),
-      );
+      this.suggestWebinars();
       replace(
         this.body,
         h('h3', { text: 'Webinars' }),

@@ -1,4 +1,5 @@
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
+import { settingList } from '../http/setting-list.js';
 import type { RejectionRecord } from '../store/port.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import { assertExistingStore } from './existing-store.js';
@@ -58,8 +59,7 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   const after = Number(afterText);
   if (!/^\d{1,16}$/.test(afterText) || !Number.isSafeInteger(after))
     throw new UsageError('--after must be a seq (an integer ≥ 0)');
-  const codes =
-    typeof values['code'] === 'string' ? new Set(values['code'].split(',').map((c) => c.trim())) : null;
+  const codes = typeof values['code'] === 'string' ? new Set(settingList(values['code'])) : null;
   const origin = typeof values['origin'] === 'string' ? values['origin'] : null;
   const inputs = values['inputs'] === true;
   const config = resolveConfig(values);

@@ -53,21 +53,13 @@ export class TokenAuthority {
     return this.entries.length > 0;
   }
 
-  /** The scopes a presented token grants; every entry is compared, in constant time, whatever matches. */
-  scopesOf(token: string): Set<Scope> {
-    return this.presented(digest(token));
-  }
-
-  private presented(presented: Buffer): Set<Scope> {
+  /** The scopes a presented token's digest grants; every entry is compared, in constant time, whatever matches. */
+  private scopesOf(presented: Buffer): Set<Scope> {
     const scopes = new Set<Scope>();
     for (const entry of this.entries) {
       if (timingSafeEqual(entry.digest, presented)) scopes.add(entry.scope);
     }
     return scopes;
-  }
-
-  allows(token: string | undefined, needed: Scope): 'ok' | 'unauthenticated' | 'forbidden' {
-    return this.check(token, needed).verdict;
   }
 
   /**
@@ -78,7 +70,7 @@ export class TokenAuthority {
     if (!this.enabled) return { verdict: 'ok' };
     if (token === undefined) return { verdict: 'unauthenticated' };
     const hashed = digest(token);
-    const scopes = this.presented(hashed);
+    const scopes = this.scopesOf(hashed);
     if (scopes.size === 0) return { verdict: 'unauthenticated' };
     const verdict = scopes.has(needed) || scopes.has('admin') ? 'ok' : 'forbidden';
     return { verdict, scopes, fingerprint: fingerprintOf(hashed) };

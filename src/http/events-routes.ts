@@ -16,10 +16,10 @@ function rejectionStatus(verdict: Extract<Verdict, { status: 'rejected' }>): num
   return verdict.errors.every((e) => CONTRACT_CODES.has(e.code)) ? 422 : 409;
 }
 
-/** POST /v1/events (one event or a batch) and GET /v1/events (the log, for consumers). */
 /** What a gzip body is guessed to inflate to, as a multiple of its size, before it is inflated. */
 const GZIP_RATIO_GUESS = 10;
 
+/** POST /v1/events (one event or a batch) and GET /v1/events (the log, for consumers). */
 export function eventsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const ingest = (inputs: JudgedInput[]): Promise<Verdict[]> => ctx.ingest(inputs, 'http');
 

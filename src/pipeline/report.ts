@@ -19,9 +19,15 @@ export async function attendanceReport(
     store.reportTotals(webinarId),
     store.reportLeads(webinarId, after, limit + 1),
   ]);
-  const more = leads.length > limit;
-  const page = more ? leads.slice(0, limit) : leads;
-  return { webinar_id: webinarId, totals, leads: page, next: more ? page[page.length - 1]!.lead_id : null };
+  const { page, next } = pageOf(leads, limit, (l) => l.lead_id);
+  return { webinar_id: webinarId, totals, leads: page, next };
+}
+
+/** A page from `limit + 1` rows keyed by an id: the first `limit`, and the `after` of the next page or null. */
+function pageOf<T>(rows: T[], limit: number, key: (row: T) => string): { page: T[]; next: string | null } {
+  if (rows.length <= limit) return { page: rows, next: null };
+  const page = rows.slice(0, limit);
+  return { page, next: key(page[page.length - 1]!) };
 }
 
 export interface WebinarList {
@@ -32,8 +38,6 @@ export interface WebinarList {
 
 /** The webinars with leads, a page in webinar_id order, each with its report's totals. */
 export async function webinarList(store: EventStore, after = '', limit = 100): Promise<WebinarList> {
-  const rows = await store.webinars(after, limit + 1);
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  return { webinars: page, next: more ? page[page.length - 1]!.webinar_id : null };
+  const { page, next } = pageOf(await store.webinars(after, limit + 1), limit, (w) => w.webinar_id);
+  return { webinars: page, next };
 }

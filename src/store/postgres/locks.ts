@@ -9,9 +9,9 @@ export const LOCK = {
   router: 3,
   relay: 4,
   /**
-   * Session-scoped, held by a relay for a whole step (read the checkpoint, publish, move it): relay copies take
-   * turns instead of each publishing everything. Not `relay`: the step's own checkpoint transaction takes that
-   * one, on another connection, while the lease is held.
+   * Tried, never waited for, by a relay in a transaction of its own connection held for a whole step (read the
+   * checkpoint, publish, move it): relay copies take turns instead of each publishing everything. Not `relay`: the
+   * step's own checkpoint transaction takes that one, on another connection, while the lease is held.
    */
   relayLease: 5,
 } as const;
