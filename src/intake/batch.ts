@@ -104,7 +104,7 @@ export function planIntake(
     } else if (decision.verdict === 'duplicate') {
       verdicts.push({ status: 'duplicate', id: event.id, position: decision.position });
     } else {
-      state.apply(decision.facts, position);
+      state.apply(event, decision.facts, position);
       appends.push({ position, event, facts: decision.facts, warnings: decision.warnings });
       verdicts.push({ status: 'accepted', id: event.id, position, warnings: decision.warnings });
       position++;

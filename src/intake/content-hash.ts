@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import type { AnyClientEvent } from './envelope.js';
+import type { StoredContent } from './state.js';
 
 /**
  * JSON with object keys sorted, so that two equal JSON values serialize alike. Keys already in order (the common
@@ -39,4 +40,13 @@ const sha256 =
  */
 export function contentHash(event: AnyClientEvent): string {
   return sha256(canonicalJson([event.type, event.data, event.sessionid ?? null]));
+}
+
+/** The content hash of a stored event, from whichever form of it the state holds. */
+export function storedContentHash(stored: StoredContent): string {
+  if ('hash' in stored) return stored.hash;
+  if ('event' in stored) return contentHash(stored.event);
+  // The envelope of an accepted event, as stored: its sessionid, if any, is a string (the envelope's rule).
+  const envelope = JSON.parse(stored.envelope) as { type: string; data: unknown; sessionid?: string };
+  return sha256(canonicalJson([envelope.type, envelope.data, envelope.sessionid ?? null]));
 }

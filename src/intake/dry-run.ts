@@ -29,7 +29,7 @@ export class DryRunIntake {
       case 'duplicate':
         return { status: 'duplicate', id: event.id, position: decision.position };
       case 'accepted':
-        this.state.apply(decision.facts, null);
+        this.state.apply(event, decision.facts, null);
         return { status: 'accepted', id: event.id, position: null, warnings: decision.warnings };
     }
   }

@@ -1,5 +1,5 @@
 import type { Issue, Warning, WebinarType } from '../contract/index.js';
-import { contentHash } from './content-hash.js';
+import { contentHash, storedContentHash } from './content-hash.js';
 import type { AnyClientEvent } from './envelope.js';
 import type { FormsCatalog } from './forms-catalog.js';
 import type { IntakeFacts, IntakeView, SessionBinding } from './state.js';
@@ -58,10 +58,10 @@ function webinarTypeOf(event: AnyClientEvent): WebinarType | undefined {
  * then the rules, then the out-of-order warnings. Never throws for a judged event.
  */
 export function decideIntake(state: IntakeView, event: AnyClientEvent, forms: FormsCatalog): IntakeDecision {
-  const hash = contentHash(event);
   const stored = state.storedEvent(event.source, event.id);
   if (stored !== undefined) {
-    if (stored.hash === hash) return { verdict: 'duplicate', position: stored.position };
+    if (storedContentHash(stored) === contentHash(event))
+      return { verdict: 'duplicate', position: stored.position };
     return {
       verdict: 'rejected',
       errors: [
@@ -203,7 +203,7 @@ export function decideIntake(state: IntakeView, event: AnyClientEvent, forms: Fo
       : undefined;
 
   const facts: IntakeFacts = {
-    event: { source: event.source, id: event.id, hash },
+    event: { source: event.source, id: event.id },
     ...(registration && { registration }),
     ...(webinarType && { webinarType }),
     ...(session && { session }),

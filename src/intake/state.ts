@@ -1,4 +1,5 @@
 import type { WebinarType } from '../contract/index.js';
+import type { AnyClientEvent } from './envelope.js';
 
 /** What is known of a participation session: whose and which webinar's it is, and which facts it has. */
 export interface SessionBinding {
@@ -10,11 +11,19 @@ export interface SessionBinding {
   readonly completed: boolean;
 }
 
-export interface StoredEventRef {
-  readonly hash: string;
+/**
+ * What a resubmission of a stored `source`+`id` is compared with (SPEC §3, "the same event"). The content hash is
+ * worked out only when an id comes again (rare), never for every accepted event: from the hash a row written by an
+ * earlier version kept, else from the stored envelope's text, else from the event accepted earlier in the same
+ * batch or dry run.
+ */
+export type StoredContent =
+  { readonly hash: string } | { readonly envelope: string } | { readonly event: AnyClientEvent };
+
+export type StoredEventRef = StoredContent & {
   /** The position in the log; null until the store assigns one. */
   readonly position: number | null;
-}
+};
 
 /** The part of the intake state the emission rules read. Stores answer it from tables, `validate` from memory. */
 export interface IntakeView {
@@ -28,7 +37,7 @@ export interface IntakeView {
 
 /** What an accepted event adds to the intake state; a store persists exactly this. */
 export interface IntakeFacts {
-  readonly event: { readonly source: string; readonly id: string; readonly hash: string };
+  readonly event: { readonly source: string; readonly id: string };
   readonly registration?: { readonly lead_id: string; readonly webinar_id: string };
   readonly webinarType?: { readonly webinar_id: string; readonly webinar_type: WebinarType };
   readonly session?: { readonly session_id: string; readonly binding: SessionBinding };
@@ -68,9 +77,9 @@ export class MemoryIntakeState implements IntakeView {
     return this.entries.has(key2(leadId, webinarId));
   }
 
-  /** Records an accepted event's facts; `position` is the store's, or null in a dry run. */
-  apply(facts: IntakeFacts, position: number | null): void {
-    this.events.set(key2(facts.event.source, facts.event.id), { hash: facts.event.hash, position });
+  /** Records an accepted event and its facts; `position` is the store's, or null in a dry run. */
+  apply(event: AnyClientEvent, facts: IntakeFacts, position: number | null): void {
+    this.events.set(key2(facts.event.source, facts.event.id), { event, position });
     if (facts.registration)
       this.registrations.add(key2(facts.registration.lead_id, facts.registration.webinar_id));
     if (facts.webinarType)

@@ -1,5 +1,5 @@
 import type { DerivedEvent, EventType, LogEvent, Warning } from '../contract/index.js';
-import type { PlannedAppend } from '../intake/index.js';
+import type { PlannedAppend, StoredEventRef } from '../intake/index.js';
 import type { FeedEvent } from './port.js';
 
 /** A log row as both adapters read it for the processors. */
@@ -36,13 +36,17 @@ export type ClientEventRow = [
   string | null,
   string,
   string | null,
-  string,
+  null,
   null,
   string,
   string | null,
 ];
 
-export function clientEventRow({ position, event, facts, warnings }: PlannedAppend): ClientEventRow {
+/**
+ * `content_hash` stays null: the rules work out a hash only when an id comes again, from the stored envelope (rows
+ * written by earlier versions keep theirs, and it is used).
+ */
+export function clientEventRow({ position, event, warnings }: PlannedAppend): ClientEventRow {
   const data = event.data as { lead_id?: string; webinar_id: string; session_id?: string };
   return [
     position,
@@ -52,7 +56,7 @@ export function clientEventRow({ position, event, facts, warnings }: PlannedAppe
     data.lead_id ?? null,
     data.webinar_id,
     data.session_id ?? event.sessionid ?? null,
-    facts.event.hash,
+    null,
     null,
     JSON.stringify(event.envelope),
     warnings.length > 0 ? JSON.stringify(warnings) : null,
@@ -95,4 +99,17 @@ export function feedEventFromRow(row: FeedRow): FeedEvent {
     event,
     warnings: row.warnings === null ? null : (JSON.parse(row.warnings) as Warning[]),
   };
+}
+
+/** A stored event as the intake rules' duplicate check loads it: the envelope only where no hash was kept. */
+export interface StoredEventRow {
+  readonly position: number;
+  readonly content_hash: string | null;
+  readonly envelope: string | null;
+}
+
+export function storedEventRef(row: StoredEventRow): StoredEventRef {
+  if (row.content_hash !== null) return { hash: row.content_hash, position: row.position };
+  if (row.envelope === null) throw new Error(`stored event at position ${row.position} has no envelope`);
+  return { envelope: row.envelope, position: row.position };
 }

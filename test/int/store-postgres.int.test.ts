@@ -41,6 +41,11 @@ const openPostgres: OpenStore = async () => {
       for (const store of opened) await store.close();
       await fresh.drop();
     },
+    async sql(statement) {
+      const result = await onPostgres(url, `SET search_path TO "${fresh.schema}"; ${statement}`);
+      const last = Array.isArray(result) ? (result[result.length - 1] as pg.QueryResult) : result;
+      return last.rows as Array<Record<string, unknown>>;
+    },
   };
 };
 

@@ -25,6 +25,17 @@ storeSuite('SQLite', async () => {
       for (const store of opened) await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
+    async sql(statement) {
+      const db = new Database(path);
+      try {
+        const prepared = db.prepare(statement);
+        if (prepared.reader) return prepared.all() as Array<Record<string, unknown>>;
+        prepared.run();
+        return [];
+      } finally {
+        db.close();
+      }
+    },
   };
 });
 

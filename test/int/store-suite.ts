@@ -8,7 +8,9 @@ import { classificationId } from '../../src/attendance/index.js';
 import { CLASSIFIED, ROUTE } from '../../src/contract/index.js';
 import {
   EMPTY_FORMS_CATALOG,
+  contentHash,
   intakeKeys,
+  judgeEvent,
   planIntake,
   type JudgedInput,
   type Verdict,
@@ -39,6 +41,8 @@ export interface StoreHarness {
   reopen(): Promise<EventStore>;
   /** Closes every store the harness opened (closing twice is fine) and deletes the storage. */
   cleanup(): Promise<void>;
+  /** Runs one SQL statement on the storage directly (to see or set up rows as an earlier version wrote them). */
+  sql(statement: string): Promise<Array<Record<string, unknown>>>;
 }
 
 export type OpenStore = () => Promise<StoreHarness>;
@@ -117,6 +121,12 @@ export function tickingClock(): Clock {
   let tick = 0;
   return () => new Date(Date.UTC(2026, 10, 27, 0, 0, tick++)).toISOString();
 }
+
+const contentHashOf = (input: Ev): string => {
+  const judgement = judgeEvent(input);
+  assert.ok(judgement.ok);
+  return contentHash(judgement.event);
+};
 
 export const judge = (input: Ev | string): JudgedInput =>
   typeof input === 'string' ? judgeText(input) : judgeValue(input);
@@ -241,6 +251,28 @@ export function storeSuite(name: string, open: OpenStore): void {
         assert.equal(rejection!.id, 'r-1');
         assert.equal(rejection!.raw, JSON.stringify(conflicting));
         assert.deepEqual(rejection!.errors, verdicts[0]!.status === 'rejected' ? verdicts[0]!.errors : null);
+      });
+    });
+
+    it('writes no content hash, and tells duplicates from conflicts by the stored envelope', async () => {
+      await withStore(open, async ({ store, sql }) => {
+        const first = entered('e-1', 'L-1', 'W-1', 's-1');
+        await ingest(store, [first, registered('r-1', 'L-1', 'W-1')]);
+        assert.deepEqual(await sql('SELECT content_hash FROM events ORDER BY position'), [
+          { content_hash: null },
+          { content_hash: null },
+        ]);
+        const reordered = {
+          ...first,
+          data: Object.fromEntries(Object.entries(first['data'] as Ev).reverse()),
+        };
+        const again = await ingest(store, [reordered, registered('r-1', 'L-2', 'W-1')]);
+        assert.deepEqual(statuses(again), ['duplicate', 'rejected:ID_CONFLICT']);
+        // Rows written by earlier versions carry their hash, and it decides: a planted wrong one makes a conflict.
+        await sql(`UPDATE events SET content_hash = 'planted' WHERE id = 'e-1'`);
+        assert.deepEqual(statuses(await ingest(store, [first])), ['rejected:ID_CONFLICT']);
+        await sql(`UPDATE events SET content_hash = '${contentHashOf(first)}' WHERE id = 'e-1'`);
+        assert.deepEqual(statuses(await ingest(store, [first])), ['duplicate']);
       });
     });
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { canonicalJson, contentHash } from '../../src/intake/content-hash.js';
+import { canonicalJson, contentHash, storedContentHash } from '../../src/intake/content-hash.js';
 import type { AnyClientEvent } from '../../src/intake/envelope.js';
 
 /** The definition: keys sorted at every level, then JSON. The fast implementation must agree with it. */
@@ -53,6 +53,30 @@ describe('content hash (SPEC §3: what makes a re-send "the same event")', () =>
     assert.equal(
       contentHash(event('client_webinar_entered', entered, 'S-1')),
       'M9aSFUc_mYuN9LRq2nwom3y8kMOKXdMnJhPl18HhOlw',
+    );
+  });
+
+  it('is the same worked out from the stored envelope, the event or a kept hash', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.option(fc.string(), { nil: undefined }),
+        (data, sessionid) => {
+          const accepted = event('client_webinar_left', data, sessionid);
+          const stored = JSON.stringify({
+            specversion: '1.0',
+            id: 'e',
+            type: accepted.type,
+            data,
+            sessionid,
+          });
+          const hash = contentHash(accepted);
+          assert.equal(storedContentHash({ envelope: stored }), hash);
+          assert.equal(storedContentHash({ event: accepted }), hash);
+          assert.equal(storedContentHash({ hash: 'kept' }), 'kept');
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

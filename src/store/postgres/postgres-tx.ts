@@ -9,7 +9,13 @@ import {
   type PlannedAppend,
   type PlannedRejection,
 } from '../../intake/index.js';
-import { clientEventRow, derivedEventRow, logEventFromRow } from '../log-rows.js';
+import {
+  clientEventRow,
+  derivedEventRow,
+  logEventFromRow,
+  storedEventRef,
+  type StoredEventRow,
+} from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
 import { LOCK, type LockName } from './locks.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
@@ -71,12 +77,11 @@ export class PostgresTx implements StoreTx {
     const state = new MemoryIntakeState();
     const q = this.client;
     if (keys.events.length > 0) {
-      const { rows } = await q.query<{ source: string; id: string; content_hash: string; position: number }>(
+      const { rows } = await q.query<StoredEventRow & { source: string; id: string }>(
         sql.loadStoredEvents,
         distinct(keys.events, byPair),
       );
-      for (const r of rows)
-        state.events.set(key2(r.source, r.id), { hash: r.content_hash, position: r.position });
+      for (const r of rows) state.events.set(key2(r.source, r.id), storedEventRef(r));
     }
     if (keys.leadWebinars.length > 0) {
       const pairs = distinct(keys.leadWebinars, byPair);

@@ -10,7 +10,13 @@ import {
   type PlannedAppend,
   type PlannedRejection,
 } from '../../intake/index.js';
-import { clientEventRow, derivedEventRow, logEventFromRow } from '../log-rows.js';
+import {
+  clientEventRow,
+  derivedEventRow,
+  logEventFromRow,
+  storedEventRef,
+  type StoredEventRow,
+} from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
 
@@ -24,7 +30,8 @@ const uniqueValues = (values: string[]): string => JSON.stringify([...new Set(va
 /** The SQL of the SQLite adapter, one named statement per operation. */
 const SQL = {
   head: 'SELECT coalesce(max(position), 0) AS head FROM events',
-  loadEvents: `SELECT e.source, e.id, e.content_hash, e.position FROM json_each(?) j
+  loadEvents: `SELECT e.source, e.id, e.content_hash, e.position,
+      CASE WHEN e.content_hash IS NULL THEN e.envelope END AS envelope FROM json_each(?) j
       JOIN events e ON e.source = j.value ->> 0 AND e.id = j.value ->> 1`,
   loadRegistrations: `SELECT r.lead_id, r.webinar_id FROM json_each(?) j
       JOIN intake_registrations r ON r.lead_id = j.value ->> 0 AND r.webinar_id = j.value ->> 1`,
@@ -100,8 +107,9 @@ export class SqliteTx implements StoreTx {
     const state = new MemoryIntakeState();
     const st = this.st;
     if (keys.events.length > 0) {
-      for (const r of st.loadEvents.all(uniquePairs(keys.events)) as Array<Record<string, any>>) {
-        state.events.set(key2(r['source'], r['id']), { hash: r['content_hash'], position: r['position'] });
+      type Row = StoredEventRow & { source: string; id: string };
+      for (const r of st.loadEvents.all(uniquePairs(keys.events)) as Row[]) {
+        state.events.set(key2(r.source, r.id), storedEventRef(r));
       }
     }
     if (keys.leadWebinars.length > 0) {

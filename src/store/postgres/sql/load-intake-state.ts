@@ -1,5 +1,6 @@
 /** The slice of the intake state a batch's rules read, one query per table, keys passed as arrays. */
-export const loadStoredEvents = `SELECT e.source, e.id, e.content_hash, e.position
+export const loadStoredEvents = `SELECT e.source, e.id, e.content_hash, e.position,
+    CASE WHEN e.content_hash IS NULL THEN e.envelope END AS envelope
   FROM unnest($1::text[], $2::text[]) AS k(source, id)
   JOIN events e ON e.source = k.source AND e.id = k.id`;
 export const loadRegistrations = `SELECT r.lead_id, r.webinar_id
