@@ -20,35 +20,30 @@ export function compiledPayloadValidators(): Validators {
 }
 
 /**
- * One walk over a form payload: false when it nests deeper than the limit; otherwise an upper bound of its
+ * One walk over a form payload: -1 when it nests deeper than the limit; otherwise an upper bound of its
  * serialized size (every UTF-16 unit escaped as \uXXXX at worst), so the exact size is computed only near the
- * limit.
+ * limit. Recursive without allocating: the depth limit bounds the recursion.
  */
-function walkFormPayload(payload: object): { tooDeep: boolean; maxBytes: number } {
-  let maxBytes = 0;
-  const stack: Array<[unknown, number]> = [[payload, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node === 'string') maxBytes += 2 + 6 * node.length;
-    else if (node === null || typeof node !== 'object') maxBytes += 25;
-    else {
-      if (depth > FORM_PAYLOAD_MAX_DEPTH) return { tooDeep: true, maxBytes };
-      maxBytes += 2;
-      if (Array.isArray(node)) {
-        for (const child of node) {
-          maxBytes += 1;
-          stack.push([child, depth + 1]);
-        }
-      } else {
-        for (const key in node) {
-          if (!Object.prototype.hasOwnProperty.call(node, key)) continue;
-          maxBytes += 4 + 6 * key.length;
-          stack.push([(node as Record<string, unknown>)[key], depth + 1]);
-        }
-      }
+function formPayloadBound(node: unknown, depth: number): number {
+  if (typeof node === 'string') return 2 + 6 * node.length;
+  if (node === null || typeof node !== 'object') return 25;
+  if (depth > FORM_PAYLOAD_MAX_DEPTH) return -1;
+  let maxBytes = 2;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const child = formPayloadBound(node[i], depth + 1);
+      if (child < 0) return -1;
+      maxBytes += 1 + child;
+    }
+  } else {
+    for (const key in node) {
+      if (!Object.prototype.hasOwnProperty.call(node, key)) continue;
+      const child = formPayloadBound((node as Record<string, unknown>)[key], depth + 1);
+      if (child < 0) return -1;
+      maxBytes += 4 + 6 * key.length + child;
     }
   }
-  return { tooDeep: false, maxBytes };
+  return maxBytes;
 }
 
 /** Rules the JSON Schema cannot state: the size and depth of `form_payload`. */
@@ -56,8 +51,8 @@ function formPayloadIssues(data: Record<string, unknown>, base: string): Issue[]
   const payload = data['form_payload'];
   if (payload === null || typeof payload !== 'object') return [];
   const path = `${base}/form_payload`;
-  const walk = walkFormPayload(payload);
-  if (walk.tooDeep) {
+  const bound = formPayloadBound(payload, 1);
+  if (bound < 0) {
     return [
       {
         code: 'INVALID_FIELD',
@@ -66,7 +61,7 @@ function formPayloadIssues(data: Record<string, unknown>, base: string): Issue[]
       },
     ];
   }
-  if (walk.maxBytes <= FORM_PAYLOAD_MAX_BYTES) return [];
+  if (bound <= FORM_PAYLOAD_MAX_BYTES) return [];
   const bytes = utf8Length(JSON.stringify(payload));
   if (bytes > FORM_PAYLOAD_MAX_BYTES) {
     return [
