@@ -20,7 +20,7 @@ import {
   postgresUrl,
   redact,
 } from './postgres.js';
-import { Reporter, atLeast, atMost, withTargets, type Row, type Target } from './report.js';
+import { Reporter, medianRun, atLeast, atMost, withTargets, type Row, type Target } from './report.js';
 import { buildEventRows, type EventRow } from './rows.js';
 import { appendRawSqlite, ingestSqlite, runIngest } from './sqlite.js';
 import { benchValidate } from './validate.js';
@@ -45,6 +45,8 @@ Options:
   --normal         also bench the weaker durability (--durability normal): *-normal rows
   --only LIST      comma-separated bench names; their baselines run too
   --dir DIR        where temp files go (default: the OS temp dir); it should be a real disk, not tmpfs
+  --rounds N       runs of each storage row and its baseline, alternating (default 3; 1 with --quick);
+                   each row is the median run, with every run's rate in runs_events_per_s
   -h, --help       this help
 
 Environment: DATABASE_URL_BENCH (default postgres://postgres@127.0.0.1:5432/test) for the PostgreSQL rows.`;
@@ -242,6 +244,7 @@ async function main(): Promise<number> {
       normal: { type: 'boolean' },
       only: { type: 'string' },
       dir: { type: 'string' },
+      rounds: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -250,6 +253,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const mode = values.quick ? 'quick' : 'default';
+  const rounds = values.rounds === undefined ? (values.quick ? 1 : 3) : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
+    process.stderr.write(`--rounds must be an integer from 1 to 20, not ${String(values.rounds)}\n`);
+    return 2;
+  }
   const size = SIZES[mode];
   const selected = selection(values.only, values.normal === true);
   const wants = (...names: string[]): boolean => names.some((n) => selected.has(n));
@@ -257,7 +265,7 @@ async function main(): Promise<number> {
 
   const reporter = new Reporter();
   const began = now();
-  reporter.emit(machine(mode, size));
+  reporter.emit({ ...machine(mode, size), rounds });
 
   /** Runs one figure; a failure becomes an `error` row and the run goes on. */
   const step = async (name: string, work: () => Promise<Row>): Promise<void> => {
@@ -267,6 +275,33 @@ async function main(): Promise<number> {
       reporter.emit(judge(await work(), reporter));
     } catch (error) {
       reporter.emit({ bench: name, error: (error as Error).message || String(error) });
+    }
+  };
+  /**
+   * Storage rows and their baselines: the machine's speed drifts by minutes (up to 2× in an hour here), so each
+   * runs `rounds` times, alternating with its baseline, and the median runs are compared. A failed run fails
+   * its row (the other rows go on).
+   */
+  const alternating = async (steps: ReadonlyArray<[string, () => Promise<Row>]>): Promise<void> => {
+    const active = steps.filter(([name]) => selected.has(name));
+    const runs = new Map<string, Row[]>(active.map(([name]) => [name, []]));
+    const failed = new Map<string, string>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const [name, work] of active) {
+        if (failed.has(name)) continue;
+        note(rounds > 1 ? `${name} (round ${round} of ${rounds})…` : `${name}…`);
+        try {
+          runs.get(name)!.push(await work());
+        } catch (error) {
+          failed.set(name, (error as Error).message || String(error));
+        }
+      }
+    }
+    for (const [name] of active) {
+      const error = failed.get(name);
+      reporter.emit(
+        error !== undefined ? { bench: name, error } : judge(medianRun(runs.get(name)!), reporter),
+      );
     }
   };
   const skip = (names: readonly string[], reason: string): void => {
@@ -318,39 +353,47 @@ async function main(): Promise<number> {
   ];
   let startupSeconds: number | undefined;
   for (const [durability, suffix] of sqliteDurabilities) {
-    await step(`append-raw-sqlite${suffix}`, async () => {
-      const db = tempPath(`append-raw${suffix}.sqlite`);
-      try {
-        return await appendRawSqlite(`append-raw-sqlite${suffix}`, await eventRows(), db, durability);
-      } finally {
-        removeDb(db);
-      }
-    });
-    await step(`ingest-sqlite${suffix}`, async () => {
-      if (startupSeconds === undefined) {
-        // What `ingest` costs before its first line: node, the modules, opening and migrating the store.
-        const empty = tempPath('empty.ndjson');
-        const db = tempPath('startup.sqlite');
-        writeFileSync(empty, '');
-        try {
-          startupSeconds = (await runIngest(empty, ['--db', db, '--forms', forms], 60_000)).seconds;
-        } finally {
-          removeDb(db);
-        }
-      }
-      const db = tempPath(`ingest${suffix}.sqlite`);
-      try {
-        return await ingestSqlite(`ingest-sqlite${suffix}`, mainFile, size.ingest, {
-          db,
-          forms,
-          durability,
-          timeoutMs: 60_000 + size.ingest,
-          startupSeconds,
-        });
-      } finally {
-        removeDb(db);
-      }
-    });
+    await alternating([
+      [
+        `append-raw-sqlite${suffix}`,
+        async () => {
+          const db = tempPath(`append-raw${suffix}.sqlite`);
+          try {
+            return await appendRawSqlite(`append-raw-sqlite${suffix}`, await eventRows(), db, durability);
+          } finally {
+            removeDb(db);
+          }
+        },
+      ],
+      [
+        `ingest-sqlite${suffix}`,
+        async () => {
+          if (startupSeconds === undefined) {
+            // What `ingest` costs before its first line: node, the modules, opening and migrating the store.
+            const empty = tempPath('empty.ndjson');
+            const db = tempPath('startup.sqlite');
+            writeFileSync(empty, '');
+            try {
+              startupSeconds = (await runIngest(empty, ['--db', db, '--forms', forms], 60_000)).seconds;
+            } finally {
+              removeDb(db);
+            }
+          }
+          const db = tempPath(`ingest${suffix}.sqlite`);
+          try {
+            return await ingestSqlite(`ingest-sqlite${suffix}`, mainFile, size.ingest, {
+              db,
+              forms,
+              durability,
+              timeoutMs: 60_000 + size.ingest,
+              startupSeconds,
+            });
+          } finally {
+            removeDb(db);
+          }
+        },
+      ],
+    ]);
   }
 
   // --- SQLite, 1M ---------------------------------------------------------------------------------------------
@@ -453,12 +496,17 @@ async function main(): Promise<number> {
       );
     } else {
       const settings = await postgresSettings(url);
-      await step('append-raw-postgres', async () => appendRawPostgres(await eventRows(), url, settings));
-      rows = null;
-      events = null;
-      await step('ingest-postgres', () =>
-        ingestPostgres(mainFile, size.ingest, url, settings, { forms, timeoutMs: 60_000 + size.ingest * 2 }),
-      );
+      await alternating([
+        ['append-raw-postgres', async () => appendRawPostgres(await eventRows(), url, settings)],
+        [
+          'ingest-postgres',
+          () =>
+            ingestPostgres(mainFile, size.ingest, url, settings, {
+              forms,
+              timeoutMs: 60_000 + size.ingest * 2,
+            }),
+        ],
+      ]);
     }
   }
 

@@ -28,4 +28,41 @@ describe('webinar-events bench (SPEC §7 CLI)', () => {
     assert.equal(typeof validate['vs_baseline'], 'number');
     assert.equal(typeof validate['met'], 'boolean');
   });
+
+  it('runs a storage row and its baseline alternately for --rounds, and reports the median runs', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'bench', '--quick', '--only', 'ingest-sqlite', '--rounds', '2'],
+      { timeout: 120_000 },
+    );
+    const rows = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const byName = new Map(rows.map((r) => [r['bench'], r]));
+    assert.equal(byName.get('machine')!['rounds'], 2);
+    for (const name of ['append-raw-sqlite', 'ingest-sqlite']) {
+      const row = byName.get(name)!;
+      assert.equal(row['rounds'], 2, name);
+      const runs = row['runs_events_per_s'] as number[];
+      assert.equal(runs.length, 2, name);
+      assert.equal(row['events_per_s'], Math.min(...runs), `${name}: the lower middle of two runs`);
+    }
+    const ingest = byName.get('ingest-sqlite')!;
+    assert.equal(ingest['baseline'], 'append-raw-sqlite');
+    assert.equal(
+      ingest['vs_baseline'],
+      Math.round(
+        ((ingest['events_per_s'] as number) / (byName.get('append-raw-sqlite')!['events_per_s'] as number)) *
+          1000,
+      ) / 1000,
+    );
+  });
+
+  it('refuses --rounds that is not a small positive integer', async () => {
+    await assert.rejects(
+      promisify(execFile)(process.execPath, [BIN, 'bench', '--rounds', '0'], { timeout: 30_000 }),
+      (error: { code?: number; stderr?: string }) => error.code === 2 && /--rounds/.test(error.stderr ?? ''),
+    );
+  });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Child, removeTempRoot } from '../../bench/util.js';
 import { parseIngestSummary } from '../../bench/sqlite.js';
+import { medianRun, type Row } from '../../bench/report.js';
 
 after(() => removeTempRoot());
 
@@ -46,5 +47,23 @@ describe('bench: what a measured child reports', () => {
       'ingest: 10 events: 7 accepted, 1 duplicate, 2 rejected\nlog head: position 12; store: sqlite x.db',
     );
     assert.deepEqual(summary, { accepted: 7, duplicate: 1, rejected: 2, log_head: 12 });
+  });
+});
+
+describe('bench: several rounds of a row', () => {
+  const run = (rate: number, seconds: number): Row => ({ bench: 'x', events_per_s: rate, seconds });
+
+  it('reports the median run by events/s, with every run in the order they ran', () => {
+    const row = medianRun([run(300, 1), run(100, 3), run(200, 2)]);
+    assert.equal(row['events_per_s'], 200);
+    assert.equal(row['seconds'], 2, 'the median run, not a mix of runs');
+    assert.equal(row['rounds'], 3);
+    assert.deepEqual(row['runs_events_per_s'], [300, 100, 200]);
+  });
+
+  it('takes the lower middle run of an even count, and one run as it is', () => {
+    assert.equal(medianRun([run(400, 1), run(100, 4), run(300, 2), run(200, 3)])['events_per_s'], 200);
+    assert.deepEqual(medianRun([run(5, 1)]), run(5, 1));
+    assert.throws(() => medianRun([]));
   });
 });
