@@ -32,7 +32,7 @@ describe('webinar-events bench (SPEC §7 CLI)', () => {
   it('runs a storage row and its baseline alternately for --rounds, and reports the median runs', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [BIN, 'bench', '--quick', '--only', 'ingest-sqlite', '--rounds', '2'],
+      [BIN, 'bench', '--quick', '--only', 'ingest-sqlite-1m', '--rounds', '2'],
       { timeout: 120_000 },
     );
     const rows = stdout
@@ -55,6 +55,18 @@ describe('webinar-events bench (SPEC §7 CLI)', () => {
       Math.round(
         ((ingest['events_per_s'] as number) / (byName.get('append-raw-sqlite')!['events_per_s'] as number)) *
           1000,
+      ) / 1000,
+    );
+    // The 1M row is judged against the ingest-sqlite runs adjacent to it: the last round's, and one right after.
+    const million = byName.get('ingest-sqlite-1m')!;
+    const adjacent = million['baseline_runs_events_per_s'] as number[];
+    assert.equal(adjacent.length, 2);
+    assert.equal(adjacent[0], (ingest['runs_events_per_s'] as number[])[1]);
+    assert.equal(million['baseline_events_per_s'], Math.round((adjacent[0]! + adjacent[1]!) / 2));
+    assert.equal(
+      million['vs_baseline'],
+      Math.round(
+        ((million['events_per_s'] as number) / (million['baseline_events_per_s'] as number)) * 1000,
       ) / 1000,
     );
   });
