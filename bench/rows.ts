@@ -1,9 +1,9 @@
 /**
  * The `events` rows of the raw-append baselines, built before any timing: the columns the store adapters write
  * for an accepted client event (`appendClientEvents` in src/store/sqlite/sqlite-tx.ts and
- * src/store/postgres/postgres-tx.ts), with the content hash and warnings the pipeline would give them.
+ * src/store/postgres/postgres-tx.ts), with the warnings the pipeline would give them (and, as they write it, no
+ * content hash).
  */
-import { contentHash } from '../src/intake/content-hash.js';
 import { DryRunIntake } from '../src/intake/dry-run.js';
 import { judgeEvent } from '../src/intake/envelope.js';
 import type { FormsCatalog } from '../src/intake/forms-catalog.js';
@@ -24,7 +24,7 @@ export function buildEventRows(events: readonly Record<string, unknown>[], forms
     const verdict = intake.judgeValue(value);
     if (!judged.ok || verdict.status !== 'accepted') continue;
     const { event } = judged;
-    const facts = { event: { source: event.source, id: event.id, hash: contentHash(event) } };
+    const facts = { event: { source: event.source, id: event.id } };
     rows.push(clientEventRow({ position: ++position, event, facts, warnings: verdict.warnings }));
   }
   return rows;
