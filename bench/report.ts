@@ -5,14 +5,12 @@
 /** One figure. `bench`, `events`, `seconds`, `events_per_s` come first; the rest depends on the row. */
 export type Row = { bench: string } & Record<string, unknown>;
 
-/** One target of a row: what it asks, the value it is judged on, and whether it is met. */
 /**
  * One row for several runs of the same figure: the median run by events/s (the lower of the two middle ones for
- * an even count), with every run's rate in the order they ran. One run is returned as it is.
+ * an even count), with the number of runs and every run's rate in the order they ran.
  */
 export function medianRun(runs: readonly Row[]): Row {
   if (runs.length === 0) throw new Error('no runs');
-  if (runs.length === 1) return runs[0]!;
   const rate = (row: Row): number => row['events_per_s'] as number;
   const sorted = [...runs].sort((a, b) => rate(a) - rate(b));
   return {
@@ -22,6 +20,7 @@ export function medianRun(runs: readonly Row[]): Row {
   };
 }
 
+/** One target of a row: what it asks, the value it is judged on, and whether it is met. */
 export interface Target {
   readonly target: string;
   readonly value: number | null;

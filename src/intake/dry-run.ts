@@ -9,7 +9,7 @@ import { parseJson, type Verdict } from './verdict.js';
  * judged against the inputs before it; nothing is written anywhere.
  */
 export class DryRunIntake {
-  private readonly state = new MemoryIntakeState();
+  private readonly state = new MemoryIntakeState(true);
   constructor(private readonly forms: FormsCatalog = EMPTY_FORMS_CATALOG) {}
 
   judgeText(text: string): Verdict {

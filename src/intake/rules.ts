@@ -55,7 +55,8 @@ function webinarTypeOf(event: AnyClientEvent): WebinarType | undefined {
 
 /**
  * The emission rules (SPEC §3) as a pure decision over the intake state: duplicate and id conflicts first,
- * then the rules, then the out-of-order warnings. Never throws for a judged event.
+ * then the rules, then the out-of-order warnings. Never throws for a judged event (a stored envelope that is not
+ * JSON, met when working out a stored event's content hash, is a fault of the store and throws).
  */
 export function decideIntake(state: IntakeView, event: AnyClientEvent, forms: FormsCatalog): IntakeDecision {
   const stored = state.storedEvent(event.source, event.id);

@@ -1,4 +1,5 @@
 import type { WebinarType } from '../contract/index.js';
+import { contentHash } from './content-hash.js';
 import type { AnyClientEvent } from './envelope.js';
 
 /** What is known of a participation session: whose and which webinar's it is, and which facts it has. */
@@ -51,6 +52,12 @@ export const key3 = (a: string, b: string, c: string): string => `${a}\u0000${b}
 
 /** The intake state as a plain in-memory value: the whole state for `validate`, a prefetched slice for stores. */
 export class MemoryIntakeState implements IntakeView {
+  /**
+   * `hashed`: keep an accepted event's content hash rather than the event, for a state that lives as long as its
+   * input (a dry run over a file of any size); a store's state lives for one batch and keeps the events.
+   */
+  constructor(private readonly hashed = false) {}
+
   readonly events = new Map<string, StoredEventRef>();
   readonly registrations = new Set<string>();
   readonly webinarTypes = new Map<string, WebinarType>();
@@ -79,7 +86,8 @@ export class MemoryIntakeState implements IntakeView {
 
   /** Records an accepted event and its facts; `position` is the store's, or null in a dry run. */
   apply(event: AnyClientEvent, facts: IntakeFacts, position: number | null): void {
-    this.events.set(key2(facts.event.source, facts.event.id), { event, position });
+    const key = key2(facts.event.source, facts.event.id);
+    this.events.set(key, this.hashed ? { hash: contentHash(event), position } : { event, position });
     if (facts.registration)
       this.registrations.add(key2(facts.registration.lead_id, facts.registration.webinar_id));
     if (facts.webinarType)

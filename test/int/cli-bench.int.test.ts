@@ -57,11 +57,11 @@ describe('webinar-events bench (SPEC §7 CLI)', () => {
           1000,
       ) / 1000,
     );
-    // The 1M row is judged against the ingest-sqlite runs adjacent to it: the last round's, and one right after.
+    // The 1M row is judged against two more ingest-sqlite runs, right before and right after it.
     const million = byName.get('ingest-sqlite-1m')!;
     const adjacent = million['baseline_runs_events_per_s'] as number[];
     assert.equal(adjacent.length, 2);
-    assert.equal(adjacent[0], (ingest['runs_events_per_s'] as number[])[1]);
+    assert.ok(adjacent.every((rate) => rate > 0));
     assert.equal(million['baseline_events_per_s'], Math.round((adjacent[0]! + adjacent[1]!) / 2));
     assert.equal(
       million['vs_baseline'],

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { canonicalJson, contentHash, storedContentHash } from '../../src/intake/content-hash.js';
 import type { AnyClientEvent } from '../../src/intake/envelope.js';
+import { MemoryIntakeState } from '../../src/intake/state.js';
 
 /** The definition: keys sorted at every level, then JSON. The fast implementation must agree with it. */
 function sortedJson(value: unknown): string {
@@ -78,6 +79,17 @@ describe('content hash (SPEC §3: what makes a re-send "the same event")', () =>
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('a long-lived state (a dry run) keeps the hash of an accepted event, a batch keeps the event itself', () => {
+    const accepted = event('client_webinar_left', { lead_id: 'L-1', webinar_id: 'W-1' });
+    const facts = { event: { source: '/s', id: 'e' } };
+    const dryRun = new MemoryIntakeState(true);
+    dryRun.apply(accepted, facts, null);
+    assert.deepEqual(dryRun.storedEvent('/s', 'e'), { hash: contentHash(accepted), position: null });
+    const batch = new MemoryIntakeState();
+    batch.apply(accepted, facts, 7);
+    assert.deepEqual(batch.storedEvent('/s', 'e'), { event: accepted, position: 7 });
   });
 
   it('differs when type, data or sessionid differ', () => {

@@ -99,4 +99,12 @@ CREATE TABLE attendance_webinars (webinar_id TEXT PRIMARY KEY, anonymous_entries
     // inside the migration's transaction (not CONCURRENTLY): writers wait while it builds, once.
     sql: `CREATE INDEX events_warned ON events (webinar_id, lead_id) WHERE warnings IS NOT NULL;`,
   },
+  {
+    version: 3,
+    name: 'content hashes worked out on demand',
+    // As SQLite's migration 3: new client events have content_hash NULL; an older build would take that for "other
+    // content", so the version makes it refuse the database. Stop every older instance before starting this one.
+    sql: `COMMENT ON COLUMN events.content_hash IS
+      'NULL since schema 3: worked out from the envelope when a source+id comes again';`,
+  },
 ];
