@@ -45,7 +45,7 @@ Options:
   --normal         also bench the weaker durability (--durability normal): *-normal rows
   --only LIST      comma-separated bench names; their baselines run too
   --dir DIR        where temp files go (default: the OS temp dir); it should be a real disk, not tmpfs
-  --rounds N       runs of each storage row and its baseline, alternating (default 3; 1 with --quick);
+  --rounds N       runs of each storage and HTTP row and its baseline, alternating (default 3; 1 with --quick);
                    each row is the median run, with every run's rate in runs_events_per_s
   -h, --help       this help
 
@@ -279,9 +279,9 @@ async function main(): Promise<number> {
     }
   };
   /**
-   * Storage rows and their baselines: the machine's speed drifts by minutes (up to 2× in an hour here), so each
-   * runs `rounds` times, alternating with its baseline, and the median runs are compared. A failed run fails
-   * its row (the other rows go on).
+   * Storage and HTTP rows with their baselines: the machine's speed drifts by minutes (up to 2× in an hour here),
+   * so each runs `rounds` times, alternating with its baseline, and the median runs are compared. A failed run
+   * fails its row (the other rows go on).
    */
   const runs = new Map<string, Row[]>();
   const alternating = async (steps: ReadonlyArray<[string, () => Promise<Row>]>): Promise<void> => {
@@ -461,7 +461,7 @@ async function main(): Promise<number> {
     note(`simulating ${httpEvents.toLocaleString('en')} events for HTTP…`);
     await simulateFile(httpFile, httpEvents, `${SEED}-http`);
     // The load client against a server that answers at once: what the client and loopback allow here.
-    await step('http-single-ceiling', () =>
+    const ceiling = (): Promise<Row> =>
       benchHttp('http-single-ceiling', {
         file: httpFile,
         forms,
@@ -474,48 +474,55 @@ async function main(): Promise<number> {
         batch: 1,
         timeoutMs: 60_000 + size.httpSingle * 5,
         stub: true,
-      }),
-    );
-    for (const [durability, suffix] of sqliteDurabilities) {
-      await step(`http-batch${suffix}`, async () => {
-        const db = tempPath(`http-batch${suffix}.sqlite`);
-        try {
-          return await benchHttp(`http-batch${suffix}`, {
-            file: httpFile,
-            forms,
-            db,
-            durability,
-            mode: 'batch',
-            events: size.httpBatch,
-            warmup: size.httpBatchWarmup,
-            concurrency: HTTP_BATCH_POSTERS,
-            batch: HTTP_BATCH,
-            timeoutMs: 60_000 + size.httpBatch,
-          });
-        } finally {
-          removeDb(db);
-        }
       });
-      await step(`http-single${suffix}`, async () => {
-        const db = tempPath(`http-single${suffix}.sqlite`);
-        try {
-          return await benchHttp(`http-single${suffix}`, {
-            file: httpFile,
-            forms,
-            db,
-            durability,
-            mode: 'single',
-            events: size.httpSingle,
-            warmup: size.httpSingleWarmup,
-            concurrency: HTTP_SINGLE_CONNECTIONS,
-            batch: 1,
-            timeoutMs: 60_000 + size.httpSingle * 5,
-          });
-        } finally {
-          removeDb(db);
-        }
-      });
-    }
+    const httpBatch = async (durability: SqliteDurability, suffix: string): Promise<Row> => {
+      const db = tempPath(`http-batch${suffix}.sqlite`);
+      try {
+        return await benchHttp(`http-batch${suffix}`, {
+          file: httpFile,
+          forms,
+          db,
+          durability,
+          mode: 'batch',
+          events: size.httpBatch,
+          warmup: size.httpBatchWarmup,
+          concurrency: HTTP_BATCH_POSTERS,
+          batch: HTTP_BATCH,
+          timeoutMs: 60_000 + size.httpBatch,
+        });
+      } finally {
+        removeDb(db);
+      }
+    };
+    const httpSingle = async (durability: SqliteDurability, suffix: string): Promise<Row> => {
+      const db = tempPath(`http-single${suffix}.sqlite`);
+      try {
+        return await benchHttp(`http-single${suffix}`, {
+          file: httpFile,
+          forms,
+          db,
+          durability,
+          mode: 'single',
+          events: size.httpSingle,
+          warmup: size.httpSingleWarmup,
+          concurrency: HTTP_SINGLE_CONNECTIONS,
+          batch: 1,
+          timeoutMs: 60_000 + size.httpSingle * 5,
+        });
+      } finally {
+        removeDb(db);
+      }
+    };
+    // In rounds too: http-single is judged beside the client's ceiling measured in the same minutes.
+    await alternating([
+      ['http-single-ceiling', ceiling],
+      ['http-batch', () => httpBatch('full', '')],
+      ['http-single', () => httpSingle('full', '')],
+    ]);
+    await alternating([
+      ['http-batch-normal', () => httpBatch('normal', '-normal')],
+      ['http-single-normal', () => httpSingle('normal', '-normal')],
+    ]);
     rmSync(httpFile, { force: true });
   }
 
