@@ -11,6 +11,22 @@ const NEW_PAGES_MAX = 5;
 const NEWEST = Number.MAX_SAFE_INTEGER;
 /** Rows rendered at once; "Show more" renders the next ones. */
 const SHOWN = 50;
+/** The contract's error codes (src/contract/codes.ts; a unit test keeps the two alike): the filter's choices. */
+export const ERROR_CODES = [
+  'MALFORMED_JSON',
+  'INVALID_ENVELOPE',
+  'UNKNOWN_EVENT',
+  'RESERVED_EVENT',
+  'MISSING_FIELD',
+  'UNKNOWN_FIELD',
+  'INVALID_FIELD',
+  'ID_CONFLICT',
+  'ALREADY_REGISTERED',
+  'REPEATED_IN_SESSION',
+  'FORM_ALREADY_SUBMITTED',
+  'WEBINAR_TYPE_MISMATCH',
+  'SESSION_MISMATCH',
+];
 
 function rawText(rejection) {
   if (rejection.raw_encoding !== 'base64') return { text: rejection.raw, note: null };
@@ -37,9 +53,13 @@ export class RejectionsView {
     this.loadingOlder = null;
     this.shown = SHOWN;
     this.loading = null;
+    /** The filter's choices: the contract's error codes and any other seen in the quarantine. */
+    this.knownCodes = new Set(ERROR_CODES);
+    /** The code the loaded list is filtered by, on the server ('' for all). */
+    this.code = '';
     this.codeSelect = h(
       'select',
-      { id: 'rejections-code', 'aria-label': 'Error code', onchange: () => this.render() },
+      { id: 'rejections-code', 'aria-label': 'Error code', onchange: () => this.filterChanged() },
       h('option', { value: '', text: 'all codes' }),
     );
     this.summary = h('span', { class: 'muted', id: 'rejections-count' });
@@ -70,10 +90,30 @@ export class RejectionsView {
   hide() {}
 
   tokenChanged() {
+    this.startAfresh();
+  }
+
+  /** Forgets the loaded list: the next load starts from the newest page. */
+  startAfresh() {
     this.rejections = [];
     this.after = 0;
     this.previous = undefined;
+    this.shown = SHOWN;
     this.generation++;
+  }
+
+  /** The server filters by code (GET /v1/rejections?code=): the whole quarantine, not only the loaded pages. */
+  async filterChanged() {
+    this.code = this.codeSelect.value;
+    // A load under way finishes first; its rows are then dropped with the rest.
+    await this.loading;
+    this.startAfresh();
+    return this.load();
+  }
+
+  /** A page's query: the filter's code, if any, with the paging. */
+  pageQuery(paging) {
+    return query({ ...paging, limit: PAGE, code: this.code });
   }
 
   /**
@@ -91,7 +131,7 @@ export class RejectionsView {
     try {
       let caughtUp = false;
       for (let pages = 0; this.previous !== undefined && pages < NEW_PAGES_MAX; pages++) {
-        const page = await api(`/v1/rejections${query({ after: this.after, limit: PAGE })}`);
+        const page = await api(`/v1/rejections${this.pageQuery({ after: this.after })}`);
         this.rejections.push(...page.rejections);
         this.after = page.next;
         // Only an empty page is the end: the server also cuts a page at 8 MiB of raw inputs.
@@ -102,7 +142,7 @@ export class RejectionsView {
       }
       if (!caughtUp) {
         // First load, or more new rejections than a refresh reads: start again from the newest page.
-        const page = await api(`/v1/rejections${query({ before: NEWEST, limit: PAGE })}`);
+        const page = await api(`/v1/rejections${this.pageQuery({ before: NEWEST })}`);
         this.generation++;
         this.rejections = page.rejections;
         this.after = page.rejections.at(-1)?.seq ?? 0;
@@ -127,7 +167,7 @@ export class RejectionsView {
     if (this.matching().length <= this.shown && this.previous !== null && this.previous !== undefined) {
       const generation = this.generation;
       try {
-        const page = await api(`/v1/rejections${query({ before: this.previous, limit: PAGE })}`);
+        const page = await api(`/v1/rejections${this.pageQuery({ before: this.previous })}`);
         // The list started afresh meanwhile (a refresh jumped to the newest page): this page belongs to the old one.
         if (generation !== this.generation) return;
         this.rejections.unshift(...page.rejections);
@@ -141,31 +181,28 @@ export class RejectionsView {
     this.render();
   }
 
+  /** The loaded rejections, newest first (all of them pass the filter: the server applied it). */
   matching() {
-    const code = this.codeSelect.value;
-    return this.rejections.filter((r) => code === '' || r.errors.some((e) => e.code === code)).reverse();
+    return [...this.rejections].reverse();
   }
 
   render() {
-    const codes = new Set(this.rejections.flatMap((r) => r.errors.map((e) => e.code)));
-    const chosen = this.codeSelect.value;
+    for (const r of this.rejections) for (const e of r.errors) this.knownCodes.add(e.code);
+    if (this.code !== '') this.knownCodes.add(this.code);
     replace(
       this.codeSelect,
       h('option', { value: '', text: 'all codes' }),
-      [...codes].sort().map((code) => h('option', { value: code, text: code })),
+      [...this.knownCodes].sort().map((code) => h('option', { value: code, text: code })),
     );
-    this.codeSelect.value = codes.has(chosen) ? chosen : '';
-    const code = this.codeSelect.value;
+    this.codeSelect.value = this.code;
+    const code = this.code;
     const matching = this.matching();
     const older = this.previous !== null && this.previous !== undefined;
-    this.summary.textContent = `${matching.length} of ${this.rejections.length} rejected input${
-      this.rejections.length === 1 ? '' : 's'
+    this.summary.textContent = `${matching.length} rejected input${matching.length === 1 ? '' : 's'}${
+      code === '' ? '' : ` with ${code}`
     }${older ? ' (the newest; older ones on "Show more")' : ''}`;
     if (matching.length === 0) {
-      replace(
-        this.list,
-        note(this.rejections.length === 0 ? 'The quarantine is empty.' : 'None with this code.'),
-      );
+      replace(this.list, note(code === '' ? 'The quarantine is empty.' : 'None with this code.'));
     } else {
       replace(
         this.list,

@@ -1,6 +1,6 @@
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
 import { settingList } from '../http/setting-list.js';
-import type { RejectionRecord } from '../store/port.js';
+import type { RejectionFilter, RejectionRecord } from '../store/port.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import { assertExistingStore } from './existing-store.js';
 import type { Output } from './output.js';
@@ -59,8 +59,10 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   const after = Number(afterText);
   if (!/^\d{1,16}$/.test(afterText) || !Number.isSafeInteger(after))
     throw new UsageError('--after must be a seq (an integer ≥ 0)');
-  const codes = typeof values['code'] === 'string' ? new Set(settingList(values['code'])) : null;
-  const origin = typeof values['origin'] === 'string' ? values['origin'] : null;
+  const filter: RejectionFilter = {
+    ...(typeof values['code'] === 'string' && { codes: settingList(values['code']) }),
+    ...(typeof values['origin'] === 'string' && { originPrefix: values['origin'] }),
+  };
   const inputs = values['inputs'] === true;
   const config = resolveConfig(values);
   assertExistingStore(config);
@@ -75,13 +77,12 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   const leftOut = new Map<string, number>();
   try {
     while (!readerGone) {
-      const page = await runtime.store.readRejections(cursor, PAGE);
+      // The store filters (the same filter as GET /v1/rejections?code=&origin=).
+      const page = await runtime.store.readRejections(cursor, PAGE, undefined, filter);
       if (page.length === 0) break;
       for (const r of page) {
         cursor = r.seq;
         read++;
-        if (origin !== null && !r.origin.startsWith(origin)) continue;
-        if (codes !== null && !r.errors.some((e) => codes.has((e as { code?: string }).code ?? ''))) continue;
         if (!inputs) {
           out.stdout(JSON.stringify(r));
           written++;

@@ -3,6 +3,7 @@ import type { HttpContext } from './context.js';
 import { pagingProperties, rejectionsPageSchema, timelineSchema } from './schemas.js';
 import { warnedEvent } from './warned-event.js';
 import { problem, sendProblem } from './problem.js';
+import type { RejectionFilter } from '../store/port.js';
 
 /** A lead's timeline and the quarantine. */
 export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -50,13 +51,34 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
             ...pagingProperties(ctx.limits.pageMax),
             // The page just before a seq, for reading newest first (a console, a tail): `previous` continues it.
             before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+            code: {
+              type: 'string',
+              pattern: '^[A-Z][A-Z0-9_]{0,63}(,[A-Z][A-Z0-9_]{0,63}){0,31}$',
+              description: 'only rejections with an error of one of these codes (comma-separated)',
+            },
+            origin: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 4096,
+              description: 'only rejections whose origin starts with this (http, ingest:/path/to/file, …)',
+            },
           },
         },
         response: { 200: rejectionsPageSchema },
       },
     },
     async (request, reply) => {
-      const { after, limit, before } = request.query as { after: number; limit: number; before?: number };
+      const { after, limit, before, code, origin } = request.query as {
+        after: number;
+        limit: number;
+        before?: number;
+        code?: string;
+        origin?: string;
+      };
+      const filter: RejectionFilter = {
+        ...(code !== undefined && { codes: code.split(',') }),
+        ...(origin !== undefined && { originPrefix: origin }),
+      };
       if (before !== undefined && after > 0) {
         return sendProblem(
           reply,
@@ -67,13 +89,13 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       }
       const rejections =
         before === undefined
-          ? await ctx.store.readRejections(after, limit)
-          : await ctx.store.readRejectionsBefore(before, limit);
+          ? await ctx.store.readRejections(after, limit, undefined, filter)
+          : await ctx.store.readRejectionsBefore(before, limit, undefined, filter);
       const last = rejections[rejections.length - 1]?.seq;
       // Backward from here (as `before`): the page's first seq, or where an empty page stood; null when nothing is
       // older (one look-up along the primary key).
       const from = rejections[0]?.seq ?? before ?? after + 1;
-      const previous = from > 1 && (await ctx.store.hasRejectionsBefore(from)) ? from : null;
+      const previous = from > 1 && (await ctx.store.hasRejectionsBefore(from, filter)) ? from : null;
       return {
         rejections,
         // Forward from here. An empty forward page gives back its `after`; an empty backward page means nothing

@@ -60,6 +60,16 @@ export interface FeedEvent {
  */
 export const REJECTIONS_PAGE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Which rejections a read returns: those with an error of one of `codes`, and those whose origin starts with
+ * `originPrefix`; either left out means any. No index serves them: a filtered page reads rejections until it has
+ * enough that pass (their errors and origin, not their raw inputs' content).
+ */
+export interface RejectionFilter {
+  readonly codes?: readonly string[];
+  readonly originPrefix?: string;
+}
+
 export interface RejectionRecord {
   readonly seq: number;
   readonly received_at: string;
@@ -113,15 +123,29 @@ export interface EventStore {
   /** Runs `work` in one transaction (serialized with the other writers of the same purpose). */
   transaction<T>(purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T>;
   readEvents(after: number, limit: number, type?: string): Promise<FeedEvent[]>;
-  /** At most `limit` rejections after `after`, and no more once `maxRawBytes` of raw inputs are in the page. */
-  readRejections(after: number, limit: number, maxRawBytes?: number): Promise<RejectionRecord[]>;
   /**
-   * The newest rejections before `before` (all of them when it is past the last): at most `limit`, and no more once
-   * `maxRawBytes` of raw inputs are in the page (counted from the newest); returned oldest first.
+   * At most `limit` rejections after `after` that pass `filter`, and no more once `maxRawBytes` of raw inputs are
+   * in the page.
    */
-  readRejectionsBefore(before: number, limit: number, maxRawBytes?: number): Promise<RejectionRecord[]>;
-  /** Whether any rejection has a seq below `seq`. */
-  hasRejectionsBefore(seq: number): Promise<boolean>;
+  readRejections(
+    after: number,
+    limit: number,
+    maxRawBytes?: number,
+    filter?: RejectionFilter,
+  ): Promise<RejectionRecord[]>;
+  /**
+   * The newest rejections before `before` that pass `filter` (all of them when it is past the last): at most
+   * `limit`, and no more once `maxRawBytes` of raw inputs are in the page (counted from the newest); returned
+   * oldest first.
+   */
+  readRejectionsBefore(
+    before: number,
+    limit: number,
+    maxRawBytes?: number,
+    filter?: RejectionFilter,
+  ): Promise<RejectionRecord[]>;
+  /** Whether any rejection that passes `filter` has a seq below `seq`. */
+  hasRejectionsBefore(seq: number, filter?: RejectionFilter): Promise<boolean>;
   timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
   reportTotals(webinarId: string): Promise<ReportTotals>;
   reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;

@@ -424,6 +424,40 @@ describe('HTTP intake', () => {
     assertProblem(await h.get('/v1/rejections?after=1&before=5'), 400, 'INVALID_REQUEST');
   });
 
+  it('GET /v1/rejections?code=&origin= filters the quarantine on the server, forward and backward', async () => {
+    type Page = { rejections: Json[]; next: number; previous: number | null };
+    const all = (await h.read<Page>('/v1/rejections?limit=1000')).rejections;
+    const codes = (r: Json): string[] => (r['errors'] as Array<{ code: string }>).map((e) => e.code);
+    const seqs = (rows: Json[]): number[] => rows.map((r) => Number(r['seq']));
+    const malformed = all.filter((r) => codes(r).includes('MALFORMED_JSON'));
+    const conflicts = all.filter(
+      (r) => codes(r).includes('MALFORMED_JSON') || codes(r).includes('ID_CONFLICT'),
+    );
+    assert.ok(malformed.length >= 2 && conflicts.length > malformed.length, 'earlier tests quarantined both');
+    assert.ok(malformed.length < all.length);
+    const read = async (query: string): Promise<Page> => h.read<Page>(`/v1/rejections?limit=1000&${query}`);
+    assert.deepEqual(seqs((await read('code=MALFORMED_JSON')).rejections), seqs(malformed));
+    assert.deepEqual(seqs((await read('code=MALFORMED_JSON,ID_CONFLICT')).rejections), seqs(conflicts));
+    assert.deepEqual(seqs((await read('origin=http')).rejections), seqs(all), 'every one came over HTTP');
+    assert.deepEqual((await read('origin=ingest')).rejections, []);
+    // Newest first, one at a time: previous follows only the matching ones.
+    const newest = await h.read<Page>(
+      `/v1/rejections?before=${Number.MAX_SAFE_INTEGER}&limit=1&code=MALFORMED_JSON`,
+    );
+    assert.deepEqual(seqs(newest.rejections), seqs(malformed).slice(-1));
+    assert.equal(newest.previous, Number(malformed.at(-1)!['seq']));
+    const before = await h.read<Page>(`/v1/rejections?before=${newest.previous}&limit=1&code=MALFORMED_JSON`);
+    assert.deepEqual(seqs(before.rejections), seqs(malformed).slice(-2, -1));
+    assert.equal(
+      (await h.read<Page>(`/v1/rejections?before=${Number(malformed[0]!['seq'])}&code=MALFORMED_JSON`))
+        .previous,
+      null,
+    );
+    for (const bad of ['code=', 'code=lower', 'code=A,,B', 'origin=']) {
+      assertProblem(await h.get(`/v1/rejections?${bad}`), 400, 'INVALID_REQUEST');
+    }
+  });
+
   it("the HTTP layer's own client errors keep a stable code of ours (a body shorter than its Content-Length)", async () => {
     const response = await h.app.inject({
       method: 'POST',

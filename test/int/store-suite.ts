@@ -31,7 +31,7 @@ import {
   type Clock,
 } from '../../src/pipeline/index.js';
 import { routeId } from '../../src/routing/index.js';
-import type { EventStore, FeedEvent } from '../../src/store/port.js';
+import type { EventStore, FeedEvent, RejectionFilter } from '../../src/store/port.js';
 import { funnelEvents } from './story.js';
 
 export interface StoreHarness {
@@ -402,6 +402,60 @@ export function storeSuite(name: string, open: OpenStore): void {
           Buffer.byteLength(rejections.at(-1)!.raw) + Buffer.byteLength(rejections.at(-2)!.raw) + 1;
         assert.deepEqual(await newest(Number.MAX_SAFE_INTEGER, 100, lastTwo), seqs.slice(-3));
         assert.deepEqual(await newest(Number.MAX_SAFE_INTEGER, 100, 1), seqs.slice(-1));
+      });
+    });
+
+    it('filters the quarantine by error code and origin prefix, forward and backward', async () => {
+      await withStore(open, async ({ store }) => {
+        const clock = tickingClock();
+        const quarantine = (origin: string, inputs: Array<Ev | string>): Promise<Verdict[]> =>
+          ingestBatch(store, inputs.map(judge), { forms: EMPTY_FORMS_CATALOG, origin, clock });
+        await quarantine('http', ['{', registered('r-1', 'L-1', 'W-1')]);
+        await quarantine('ingest:/data/a.ndjson', [
+          { ...registered('r-2', 'L-2', 'W-1'), type: 'nope' },
+          '[',
+        ]);
+        await quarantine('ingest:/data/b.ndjson', [registered('r-1', 'L-9', 'W-1')]);
+        await quarantine('http', [{ ...registered('r-3', 'L-3', 'W-1'), type: CLASSIFIED }]);
+        const all = await store.readRejections(0, 100);
+        assert.deepEqual(
+          all.map((r) => `${(r.errors[0] as { code: string }).code} ${r.origin}`),
+          [
+            'MALFORMED_JSON http',
+            'UNKNOWN_EVENT ingest:/data/a.ndjson',
+            'MALFORMED_JSON ingest:/data/a.ndjson',
+            'ID_CONFLICT ingest:/data/b.ndjson',
+            'RESERVED_EVENT http',
+          ],
+        );
+        const seq = all.map((r) => r.seq);
+        const forward = async (filter: RejectionFilter, after = 0, limit = 100): Promise<number[]> =>
+          (await store.readRejections(after, limit, undefined, filter)).map((r) => r.seq);
+        const backward = async (filter: RejectionFilter, before: number, limit = 100): Promise<number[]> =>
+          (await store.readRejectionsBefore(before, limit, undefined, filter)).map((r) => r.seq);
+
+        assert.deepEqual(await forward({}), seq);
+        assert.deepEqual(await forward({ codes: ['MALFORMED_JSON'] }), [seq[0], seq[2]]);
+        assert.deepEqual(await forward({ codes: ['MALFORMED_JSON', 'ID_CONFLICT'] }), [
+          seq[0],
+          seq[2],
+          seq[3],
+        ]);
+        assert.deepEqual(await forward({ codes: [] }), []);
+        assert.deepEqual(await forward({ originPrefix: 'ingest:' }), [seq[1], seq[2], seq[3]]);
+        assert.deepEqual(await forward({ originPrefix: 'ingest:/data/a' }), [seq[1], seq[2]]);
+        assert.deepEqual(await forward({ originPrefix: '%' }), [], 'a prefix, not a LIKE pattern');
+        assert.deepEqual(await forward({ codes: ['MALFORMED_JSON'], originPrefix: 'ingest:' }), [seq[2]]);
+        // Pages count only what passes: the next matching rejection, past those that do not.
+        assert.deepEqual(await forward({ codes: ['MALFORMED_JSON'] }, 0, 1), [seq[0]]);
+        assert.deepEqual(await forward({ codes: ['MALFORMED_JSON'] }, seq[0], 1), [seq[2]]);
+        assert.deepEqual(await backward({ originPrefix: 'http' }, Number.MAX_SAFE_INTEGER, 1), [seq[4]]);
+        assert.deepEqual(await backward({ originPrefix: 'http' }, seq[4]!), [seq[0]]);
+        assert.equal(await store.hasRejectionsBefore(seq[2]!, { codes: ['MALFORMED_JSON'] }), true);
+        assert.equal(await store.hasRejectionsBefore(seq[2]!, { codes: ['ID_CONFLICT'] }), false);
+        assert.equal(await store.hasRejectionsBefore(seq[4]!, { codes: ['ID_CONFLICT'] }), true);
+        assert.equal(await store.hasRejectionsBefore(seq[1]!, { originPrefix: 'ingest:' }), false);
+        assert.equal(await store.hasRejectionsBefore(seq[1]!), true);
       });
     });
 

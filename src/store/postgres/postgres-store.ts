@@ -3,6 +3,7 @@ import type {
   EvaluationRecord,
   EventStore,
   FeedEvent,
+  RejectionFilter,
   RejectionRecord,
   ReportLead,
   ReportTotals,
@@ -19,6 +20,11 @@ import { rejectionFromRow, reportLeadFromRow, type AttendanceRow, type Rejection
 import { assertKnownSchema } from '../schema-version.js';
 import { warningCounts, withLeadWarnings, type WarningCountRow } from '../report-warnings.js';
 import * as sql from './sql/index.js';
+
+/** The two parameters of the SQL's rejection filter: the codes (text[]) and the origin prefix, or nulls. */
+function filterParams(filter: RejectionFilter): [readonly string[] | null, string | null] {
+  return [filter.codes ?? null, filter.originPrefix ?? null];
+}
 
 export interface PostgresOptions {
   /** The schema holding the tables (created if missing); default: the connection's `current_schema()`. */
@@ -251,8 +257,14 @@ export class PostgresEventStore implements EventStore {
     after: number,
     limit: number,
     maxRawBytes = REJECTIONS_PAGE_BYTES,
+    filter: RejectionFilter = {},
   ): Promise<RejectionRecord[]> {
-    const { rows } = await this.pool.query<RejectionRow>(sql.readRejections, [after, limit, maxRawBytes]);
+    const { rows } = await this.pool.query<RejectionRow>(sql.readRejections, [
+      after,
+      limit,
+      maxRawBytes,
+      ...filterParams(filter),
+    ]);
     return rows.map(rejectionFromRow);
   }
 
@@ -260,17 +272,22 @@ export class PostgresEventStore implements EventStore {
     before: number,
     limit: number,
     maxRawBytes = REJECTIONS_PAGE_BYTES,
+    filter: RejectionFilter = {},
   ): Promise<RejectionRecord[]> {
     const { rows } = await this.pool.query<RejectionRow>(sql.readRejectionsBefore, [
       before,
       limit,
       maxRawBytes,
+      ...filterParams(filter),
     ]);
     return rows.map(rejectionFromRow);
   }
 
-  async hasRejectionsBefore(seq: number): Promise<boolean> {
-    const { rows } = await this.pool.query<{ older: boolean }>(sql.rejectionExistsBefore, [seq]);
+  async hasRejectionsBefore(seq: number, filter: RejectionFilter = {}): Promise<boolean> {
+    const { rows } = await this.pool.query<{ older: boolean }>(sql.rejectionExistsBefore, [
+      seq,
+      ...filterParams(filter),
+    ]);
     return rows[0]?.older === true;
   }
 

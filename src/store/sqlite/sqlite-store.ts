@@ -7,6 +7,7 @@ import type {
   EvaluationRecord,
   EventStore,
   FeedEvent,
+  RejectionFilter,
   RejectionRecord,
   ReportLead,
   ReportTotals,
@@ -91,6 +92,11 @@ function openDatabase(path: string, options: SqliteOptions, busyTimeoutMs: numbe
   }
 }
 
+/** A RejectionFilter over @codes (the codes as a JSON array, or null) and @origin (a prefix, or null). */
+const REJECTION_FILTER = `(@codes IS NULL OR EXISTS (SELECT 1 FROM json_each(errors) e
+    WHERE e.value ->> 'code' IN (SELECT value FROM json_each(@codes))))
+  AND (@origin IS NULL OR substr(origin, 1, length(@origin)) = @origin)`;
+
 /** The counts of leads of a report's totals and of the list of webinars, over rows of `attendance`. */
 const LEAD_COUNTS = `count(*) FILTER (WHERE registered) AS registered,
   count(*) FILTER (WHERE entries > 0) AS entered,
@@ -98,6 +104,14 @@ const LEAD_COUNTS = `count(*) FILTER (WHERE registered) AS registered,
   count(*) FILTER (WHERE verdict = 1) AS attended,
   count(*) FILTER (WHERE verdict = 0) AS not_attended,
   count(*) FILTER (WHERE verdict IS NULL) AS unclassified`;
+
+/** @codes and @origin of REJECTION_FILTER. */
+function filterParams(filter: RejectionFilter): { codes: string | null; origin: string | null } {
+  return {
+    codes: filter.codes === undefined ? null : JSON.stringify(filter.codes),
+    origin: filter.originPrefix ?? null,
+  };
+}
 
 function rejectionRecord(row: Record<string, unknown>): RejectionRecord {
   return {
@@ -142,18 +156,23 @@ export class SqliteEventStore implements EventStore {
         q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE type = ? AND position > ?
         ORDER BY position LIMIT ?`),
       // A page stops at maxRawBytes of raw inputs (the first row always in): see the PostgreSQL twin.
+      // @seq, @limit, the byte budget @bytes, and the filter's @codes (a JSON array) and @origin, or nulls.
       rejections: q(`SELECT * FROM rejections WHERE seq IN (
           SELECT seq FROM (
             SELECT seq, sum(n) OVER (ORDER BY seq) - n AS before FROM (
-              SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > ? ORDER BY seq LIMIT ?))
-          WHERE before < ?)
+              SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > @seq AND ${REJECTION_FILTER}
+              ORDER BY seq LIMIT @limit))
+          WHERE before < @bytes)
         ORDER BY seq`),
-      rejectionExistsBefore: q('SELECT EXISTS (SELECT 1 FROM rejections WHERE seq < ?)').pluck(),
+      rejectionExistsBefore: q(
+        `SELECT EXISTS (SELECT 1 FROM rejections WHERE seq < @seq AND ${REJECTION_FILTER})`,
+      ).pluck(),
       rejectionsBefore: q(`SELECT * FROM rejections WHERE seq IN (
           SELECT seq FROM (
             SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS before FROM (
-              SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < ? ORDER BY seq DESC LIMIT ?))
-          WHERE before < ?)
+              SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < @seq AND ${REJECTION_FILTER}
+              ORDER BY seq DESC LIMIT @limit))
+          WHERE before < @bytes)
         ORDER BY seq`),
       timeline: q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE lead_id = @lead
           AND (@webinar IS NULL OR webinar_id = @webinar)
@@ -241,24 +260,34 @@ export class SqliteEventStore implements EventStore {
     after: number,
     limit: number,
     maxRawBytes = REJECTIONS_PAGE_BYTES,
+    filter: RejectionFilter = {},
   ): Promise<RejectionRecord[]> {
-    return (this.queries.rejections.all(after, limit, maxRawBytes) as Array<Record<string, unknown>>).map(
-      rejectionRecord,
-    );
+    const rows = this.queries.rejections.all({
+      seq: after,
+      limit,
+      bytes: maxRawBytes,
+      ...filterParams(filter),
+    });
+    return (rows as Array<Record<string, unknown>>).map(rejectionRecord);
   }
 
   async readRejectionsBefore(
     before: number,
     limit: number,
     maxRawBytes = REJECTIONS_PAGE_BYTES,
+    filter: RejectionFilter = {},
   ): Promise<RejectionRecord[]> {
-    return (
-      this.queries.rejectionsBefore.all(before, limit, maxRawBytes) as Array<Record<string, unknown>>
-    ).map(rejectionRecord);
+    const rows = this.queries.rejectionsBefore.all({
+      seq: before,
+      limit,
+      bytes: maxRawBytes,
+      ...filterParams(filter),
+    });
+    return (rows as Array<Record<string, unknown>>).map(rejectionRecord);
   }
 
-  async hasRejectionsBefore(seq: number): Promise<boolean> {
-    return this.queries.rejectionExistsBefore.get(seq) === 1;
+  async hasRejectionsBefore(seq: number, filter: RejectionFilter = {}): Promise<boolean> {
+    return this.queries.rejectionExistsBefore.get({ seq, ...filterParams(filter) }) === 1;
   }
 
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {

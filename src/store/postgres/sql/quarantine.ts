@@ -5,6 +5,16 @@ export const insertRejections = `INSERT INTO rejections (received_at, origin, ev
     AS u(event_id, raw, raw_encoding, errors, n)
   ORDER BY u.n`;
 /**
+ * A RejectionFilter over two parameters: the codes (text[], or null for any) and an origin prefix (or null). The
+ * errors are TEXT holding a JSON array, cast to read their codes.
+ */
+function rejectionFilter(codes: number, origin: number): string {
+  return `($${codes}::text[] IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(errors::jsonb) e
+      WHERE e ->> 'code' = ANY ($${codes}::text[])))
+    AND ($${origin}::text IS NULL OR left(origin, length($${origin}::text)) = $${origin}::text)`;
+}
+
+/**
  * A page of the quarantine: at most $2 rows, and it stops once $3 bytes of raw inputs are in it (the first row is
  * always in it). Sizes come from octet_length, which reads no content, so a page of 1,000 rejected 4 MiB bodies
  * is never loaded to be cut.
@@ -13,7 +23,8 @@ export const readRejections = `SELECT seq, received_at, origin, event_id, raw, r
   FROM rejections WHERE seq IN (
     SELECT seq FROM (
       SELECT seq, sum(n) OVER (ORDER BY seq) - n AS before FROM (
-        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > $1 ORDER BY seq LIMIT $2) AS page) AS sized
+        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > $1 AND ${rejectionFilter(4, 5)}
+        ORDER BY seq LIMIT $2) AS page) AS sized
     WHERE before < $3)
   ORDER BY seq`;
 /** The page before $1, counted (and cut at $3 bytes) from the newest; returned oldest first. */
@@ -21,7 +32,9 @@ export const readRejectionsBefore = `SELECT seq, received_at, origin, event_id, 
   FROM rejections WHERE seq IN (
     SELECT seq FROM (
       SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS before FROM (
-        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < $1 ORDER BY seq DESC LIMIT $2) AS page) AS sized
+        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < $1 AND ${rejectionFilter(4, 5)}
+        ORDER BY seq DESC LIMIT $2) AS page) AS sized
     WHERE before < $3)
   ORDER BY seq`;
-export const rejectionExistsBefore = 'SELECT EXISTS (SELECT 1 FROM rejections WHERE seq < $1) AS older';
+export const rejectionExistsBefore = `SELECT EXISTS (
+  SELECT 1 FROM rejections WHERE seq < $1 AND ${rejectionFilter(2, 3)}) AS older`;
