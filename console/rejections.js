@@ -105,15 +105,15 @@ export class RejectionsView {
   /** The server filters by code (GET /v1/rejections?code=): the whole quarantine, not only the loaded pages. */
   async filterChanged() {
     this.code = this.codeSelect.value;
-    // A load under way finishes first; its rows are then dropped with the rest.
-    await this.loading;
+    // A load under way drops its pages (the list's generation moves on); the new one starts once it has.
     this.startAfresh();
+    await this.loading;
     return this.load();
   }
 
-  /** A page's query: the filter's code, if any, with the paging. */
-  pageQuery(paging) {
-    return query({ ...paging, limit: PAGE, code: this.code });
+  /** A page's query: the filter's code (as it was when the load began), if any, with the paging. */
+  pageQuery(paging, code) {
+    return query({ ...paging, limit: PAGE, code });
   }
 
   /**
@@ -128,10 +128,14 @@ export class RejectionsView {
   }
 
   async fetchNew() {
+    // The list may start afresh meanwhile (the filter changed, another token): pages of the old one are dropped.
+    const generation = this.generation;
+    const code = this.code;
     try {
       let caughtUp = false;
       for (let pages = 0; this.previous !== undefined && pages < NEW_PAGES_MAX; pages++) {
-        const page = await api(`/v1/rejections${this.pageQuery({ after: this.after })}`);
+        const page = await api(`/v1/rejections${this.pageQuery({ after: this.after }, code)}`);
+        if (generation !== this.generation) return;
         this.rejections.push(...page.rejections);
         this.after = page.next;
         // Only an empty page is the end: the server also cuts a page at 8 MiB of raw inputs.
@@ -142,7 +146,8 @@ export class RejectionsView {
       }
       if (!caughtUp) {
         // First load, or more new rejections than a refresh reads: start again from the newest page.
-        const page = await api(`/v1/rejections${this.pageQuery({ before: NEWEST })}`);
+        const page = await api(`/v1/rejections${this.pageQuery({ before: NEWEST }, code)}`);
+        if (generation !== this.generation) return;
         this.generation++;
         this.rejections = page.rejections;
         this.after = page.rejections.at(-1)?.seq ?? 0;
@@ -167,7 +172,7 @@ export class RejectionsView {
     if (this.matching().length <= this.shown && this.previous !== null && this.previous !== undefined) {
       const generation = this.generation;
       try {
-        const page = await api(`/v1/rejections${this.pageQuery({ before: this.previous })}`);
+        const page = await api(`/v1/rejections${this.pageQuery({ before: this.previous }, this.code)}`);
         // The list started afresh meanwhile (a refresh jumped to the newest page): this page belongs to the old one.
         if (generation !== this.generation) return;
         this.rejections.unshift(...page.rejections);

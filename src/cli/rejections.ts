@@ -59,6 +59,7 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   const after = Number(afterText);
   if (!/^\d{1,16}$/.test(afterText) || !Number.isSafeInteger(after))
     throw new UsageError('--after must be a seq (an integer ≥ 0)');
+  const filtered = typeof values['code'] === 'string' || typeof values['origin'] === 'string';
   const filter: RejectionFilter = {
     ...(typeof values['code'] === 'string' && { codes: settingList(values['code']) }),
     ...(typeof values['origin'] === 'string' && { originPrefix: values['origin'] }),
@@ -109,7 +110,7 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   }
   const left = [...leftOut].map(([why, n]) => `${n} ${why}`).join(', ');
   out.stderr(
-    `rejections: ${read} read, ${written} written${left === '' ? '' : `, left out: ${left}`}; last seq ${cursor}` +
+    `rejections: ${read} ${filtered ? 'matching' : 'read'}, ${written} written${left === '' ? '' : `, left out: ${left}`}; last seq ${cursor}` +
       (read > 0 ? ` (continue with --after ${cursor})` : ''),
   );
   return EXIT.ok;

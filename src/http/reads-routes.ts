@@ -60,6 +60,8 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
               type: 'string',
               minLength: 1,
               maxLength: 4096,
+              // No control characters: no origin has them, and PostgreSQL refuses a NUL in text.
+              pattern: '^[^\\u0000-\\u001F\\u007F]+$',
               description: 'only rejections whose origin starts with this (http, ingest:/path/to/file, …)',
             },
           },
@@ -93,7 +95,7 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
           : await ctx.store.readRejectionsBefore(before, limit, undefined, filter);
       const last = rejections[rejections.length - 1]?.seq;
       // Backward from here (as `before`): the page's first seq, or where an empty page stood; null when nothing is
-      // older (one look-up along the primary key).
+      // older (one look-up along the primary key; with a filter, a scan down to the first older match).
       const from = rejections[0]?.seq ?? before ?? after + 1;
       const previous = from > 1 && (await ctx.store.hasRejectionsBefore(from, filter)) ? from : null;
       return {

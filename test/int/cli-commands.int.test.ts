@@ -377,6 +377,10 @@ describe('rejections: the quarantine out of the store, and its inputs back in on
     assert.equal(lines.length, resubmitted);
     for (const line of lines)
       assert.equal((JSON.parse(line) as { type: string }).type, 'client_webinar_form_submitted');
+    assert.match(exported.stderr, new RegExp(`${resubmitted} matching, ${resubmitted} written`));
+    const none = await cli(['rejections', '--db', db, '--origin', 'ingest:/nowhere']);
+    assert.equal(none.stdout, '');
+    assert.match(none.stderr, /0 matching, 0 written/);
     const everything = await cli(['rejections', '--db', db, '--inputs']);
     assert.match(everything.stderr, /left out: 1 not JSON, 1 not UTF-8/);
     const lastSeq = Number(records.at(-1)!['seq']);

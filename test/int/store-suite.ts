@@ -417,7 +417,12 @@ export function storeSuite(name: string, open: OpenStore): void {
         ]);
         await quarantine('ingest:/data/b.ndjson', [registered('r-1', 'L-9', 'W-1')]);
         await quarantine('http', [{ ...registered('r-3', 'L-3', 'W-1'), type: CLASSIFIED }]);
-        const all = await store.readRejections(0, 100);
+        // A body starting with NUL: its message holds "\u0000" in the errors' JSON (which PostgreSQL's jsonb refuses).
+        await quarantine('http', ['\u0000{']);
+        const stored = await store.readRejections(0, 100);
+        assert.match(JSON.stringify(stored[5]!.errors), /\\u0000/);
+        const nul = stored[5]!.seq;
+        const all = stored.slice(0, 5);
         assert.deepEqual(
           all.map((r) => `${(r.errors[0] as { code: string }).code} ${r.origin}`),
           [
@@ -434,12 +439,13 @@ export function storeSuite(name: string, open: OpenStore): void {
         const backward = async (filter: RejectionFilter, before: number, limit = 100): Promise<number[]> =>
           (await store.readRejectionsBefore(before, limit, undefined, filter)).map((r) => r.seq);
 
-        assert.deepEqual(await forward({}), seq);
-        assert.deepEqual(await forward({ codes: ['MALFORMED_JSON'] }), [seq[0], seq[2]]);
+        assert.deepEqual(await forward({}), [...seq, nul]);
+        assert.deepEqual(await forward({ codes: ['MALFORMED_JSON'] }), [seq[0], seq[2], nul]);
         assert.deepEqual(await forward({ codes: ['MALFORMED_JSON', 'ID_CONFLICT'] }), [
           seq[0],
           seq[2],
           seq[3],
+          nul,
         ]);
         assert.deepEqual(await forward({ codes: [] }), []);
         assert.deepEqual(await forward({ originPrefix: 'ingest:' }), [seq[1], seq[2], seq[3]]);
@@ -449,7 +455,8 @@ export function storeSuite(name: string, open: OpenStore): void {
         // Pages count only what passes: the next matching rejection, past those that do not.
         assert.deepEqual(await forward({ codes: ['MALFORMED_JSON'] }, 0, 1), [seq[0]]);
         assert.deepEqual(await forward({ codes: ['MALFORMED_JSON'] }, seq[0], 1), [seq[2]]);
-        assert.deepEqual(await backward({ originPrefix: 'http' }, Number.MAX_SAFE_INTEGER, 1), [seq[4]]);
+        assert.deepEqual(await backward({ originPrefix: 'http' }, Number.MAX_SAFE_INTEGER, 1), [nul]);
+        assert.deepEqual(await backward({ originPrefix: 'http' }, nul, 1), [seq[4]]);
         assert.deepEqual(await backward({ originPrefix: 'http' }, seq[4]!), [seq[0]]);
         assert.equal(await store.hasRejectionsBefore(seq[2]!, { codes: ['MALFORMED_JSON'] }), true);
         assert.equal(await store.hasRejectionsBefore(seq[2]!, { codes: ['ID_CONFLICT'] }), false);

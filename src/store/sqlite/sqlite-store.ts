@@ -92,9 +92,12 @@ function openDatabase(path: string, options: SqliteOptions, busyTimeoutMs: numbe
   }
 }
 
-/** A RejectionFilter over @codes (the codes as a JSON array, or null) and @origin (a prefix, or null). */
+/**
+ * A RejectionFilter over @codes (the codes as a JSON array, or null) and @origin (a prefix, or null). Only objects
+ * among the errors have a code.
+ */
 const REJECTION_FILTER = `(@codes IS NULL OR EXISTS (SELECT 1 FROM json_each(errors) e
-    WHERE e.value ->> 'code' IN (SELECT value FROM json_each(@codes))))
+    WHERE e.type = 'object' AND e.value ->> 'code' IN (SELECT value FROM json_each(@codes))))
   AND (@origin IS NULL OR substr(origin, 1, length(@origin)) = @origin)`;
 
 /** The counts of leads of a report's totals and of the list of webinars, over rows of `attendance`. */

@@ -6,11 +6,14 @@ export const insertRejections = `INSERT INTO rejections (received_at, origin, ev
   ORDER BY u.n`;
 /**
  * A RejectionFilter over two parameters: the codes (text[], or null for any) and an origin prefix (or null). The
- * errors are TEXT holding a JSON array, cast to read their codes.
+ * errors are TEXT holding the JSON the service wrote (`JSON.stringify` of `{code, path, message}` objects), searched
+ * as text for `"code":"<code>"` rather than parsed: a message may hold `\u0000` (a body starting with NUL), which
+ * PostgreSQL's JSON functions refuse to unescape. The search is exact for that JSON: a quote inside a string value
+ * is escaped, so `"code":"…"` appears only as an error's own code.
  */
 function rejectionFilter(codes: number, origin: number): string {
-  return `($${codes}::text[] IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(errors::jsonb) e
-      WHERE e ->> 'code' = ANY ($${codes}::text[])))
+  return `($${codes}::text[] IS NULL OR EXISTS (
+      SELECT 1 FROM unnest($${codes}::text[]) c WHERE strpos(errors, '"code":' || to_json(c)::text) > 0))
     AND ($${origin}::text IS NULL OR left(origin, length($${origin}::text)) = $${origin}::text)`;
 }
 
