@@ -460,6 +460,22 @@ async function main(): Promise<number> {
     const httpFile = tempPath(`http-${httpEvents}.ndjson`);
     note(`simulating ${httpEvents.toLocaleString('en')} events for HTTP…`);
     await simulateFile(httpFile, httpEvents, `${SEED}-http`);
+    const single = {
+      mode: 'single',
+      events: size.httpSingle,
+      warmup: size.httpSingleWarmup,
+      concurrency: HTTP_SINGLE_CONNECTIONS,
+      batch: 1,
+      timeoutMs: 60_000 + size.httpSingle * 5,
+    } as const;
+    const batch = {
+      mode: 'batch',
+      events: size.httpBatch,
+      warmup: size.httpBatchWarmup,
+      concurrency: HTTP_BATCH_POSTERS,
+      batch: HTTP_BATCH,
+      timeoutMs: 60_000 + size.httpBatch,
+    } as const;
     // The load client against a server that answers at once: what the client and loopback allow here.
     const ceiling = (): Promise<Row> =>
       benchHttp('http-single-ceiling', {
@@ -467,48 +483,19 @@ async function main(): Promise<number> {
         forms,
         db: '',
         durability: 'full',
-        mode: 'single',
-        events: size.httpSingle,
-        warmup: size.httpSingleWarmup,
-        concurrency: HTTP_SINGLE_CONNECTIONS,
-        batch: 1,
-        timeoutMs: 60_000 + size.httpSingle * 5,
+        ...single,
         stub: true,
       });
-    const httpBatch = async (durability: SqliteDurability, suffix: string): Promise<Row> => {
-      const db = tempPath(`http-batch${suffix}.sqlite`);
+    /** `serve` on a fresh file under one of the two loads. */
+    const httpRun = async (
+      load: typeof single | typeof batch,
+      durability: SqliteDurability,
+      suffix: string,
+    ): Promise<Row> => {
+      const name = `http-${load.mode}${suffix}`;
+      const db = tempPath(`${name}.sqlite`);
       try {
-        return await benchHttp(`http-batch${suffix}`, {
-          file: httpFile,
-          forms,
-          db,
-          durability,
-          mode: 'batch',
-          events: size.httpBatch,
-          warmup: size.httpBatchWarmup,
-          concurrency: HTTP_BATCH_POSTERS,
-          batch: HTTP_BATCH,
-          timeoutMs: 60_000 + size.httpBatch,
-        });
-      } finally {
-        removeDb(db);
-      }
-    };
-    const httpSingle = async (durability: SqliteDurability, suffix: string): Promise<Row> => {
-      const db = tempPath(`http-single${suffix}.sqlite`);
-      try {
-        return await benchHttp(`http-single${suffix}`, {
-          file: httpFile,
-          forms,
-          db,
-          durability,
-          mode: 'single',
-          events: size.httpSingle,
-          warmup: size.httpSingleWarmup,
-          concurrency: HTTP_SINGLE_CONNECTIONS,
-          batch: 1,
-          timeoutMs: 60_000 + size.httpSingle * 5,
-        });
+        return await benchHttp(name, { file: httpFile, forms, db, durability, ...load });
       } finally {
         removeDb(db);
       }
@@ -516,12 +503,12 @@ async function main(): Promise<number> {
     // In rounds too: http-single is judged beside the client's ceiling measured in the same minutes.
     await alternating([
       ['http-single-ceiling', ceiling],
-      ['http-batch', () => httpBatch('full', '')],
-      ['http-single', () => httpSingle('full', '')],
+      ['http-batch', () => httpRun(batch, 'full', '')],
+      ['http-single', () => httpRun(single, 'full', '')],
     ]);
     await alternating([
-      ['http-batch-normal', () => httpBatch('normal', '-normal')],
-      ['http-single-normal', () => httpSingle('normal', '-normal')],
+      ['http-batch-normal', () => httpRun(batch, 'normal', '-normal')],
+      ['http-single-normal', () => httpRun(single, 'normal', '-normal')],
     ]);
     rmSync(httpFile, { force: true });
   }

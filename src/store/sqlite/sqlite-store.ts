@@ -265,13 +265,7 @@ export class SqliteEventStore implements EventStore {
     maxRawBytes = REJECTIONS_PAGE_BYTES,
     filter: RejectionFilter = {},
   ): Promise<RejectionRecord[]> {
-    const rows = this.queries.rejections.all({
-      seq: after,
-      limit,
-      bytes: maxRawBytes,
-      ...filterParams(filter),
-    });
-    return (rows as Array<Record<string, unknown>>).map(rejectionRecord);
+    return this.rejectionPage(this.queries.rejections, after, limit, maxRawBytes, filter);
   }
 
   async readRejectionsBefore(
@@ -280,12 +274,18 @@ export class SqliteEventStore implements EventStore {
     maxRawBytes = REJECTIONS_PAGE_BYTES,
     filter: RejectionFilter = {},
   ): Promise<RejectionRecord[]> {
-    const rows = this.queries.rejectionsBefore.all({
-      seq: before,
-      limit,
-      bytes: maxRawBytes,
-      ...filterParams(filter),
-    });
+    return this.rejectionPage(this.queries.rejectionsBefore, before, limit, maxRawBytes, filter);
+  }
+
+  /** A page of either direction: the statements differ only in the comparison with @seq and the order. */
+  private rejectionPage(
+    statement: Database.Statement,
+    seq: number,
+    limit: number,
+    bytes: number,
+    filter: RejectionFilter,
+  ): RejectionRecord[] {
+    const rows = statement.all({ seq, limit, bytes, ...filterParams(filter) });
     return (rows as Array<Record<string, unknown>>).map(rejectionRecord);
   }
 
