@@ -3,7 +3,17 @@ import type { HttpContext } from './context.js';
 import { pagingProperties, rejectionsPageSchema, timelineSchema } from './schemas.js';
 import { warnedEvent } from './warned-event.js';
 import { problem, sendProblem } from './problem.js';
-import type { RejectionFilter } from '../store/port.js';
+import { REJECTIONS_PAGE_BYTES, type RejectionFilter, type RejectionRecord } from '../store/port.js';
+
+/**
+ * The raw inputs' size as a page's byte budget counts it, or more (base64 text counts its own length, at least the
+ * bytes it stands for): below the budget, nothing was cut from the page.
+ */
+function rawBytes(rejections: readonly RejectionRecord[]): number {
+  let bytes = 0;
+  for (const r of rejections) bytes += Buffer.byteLength(r.raw, 'utf8');
+  return bytes;
+}
 
 /** A lead's timeline and the quarantine. */
 export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -89,6 +99,11 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
           }),
         );
       }
+      // A filtered forward read takes the quarantine's head first: a page that examined everything up to it (fewer
+      // matches than asked, not cut by size) says so in `next`, and a tail with a filter does not scan the same
+      // non-matching rejections again on its next poll.
+      const filtered = code !== undefined || origin !== undefined;
+      const head = filtered && before === undefined ? await ctx.store.rejectionsHead() : undefined;
       const rejections =
         before === undefined
           ? await ctx.store.readRejections(after, limit, undefined, filter)
@@ -98,13 +113,13 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
       // older (one look-up along the primary key; with a filter, a scan down to the first older match).
       const from = rejections[0]?.seq ?? before ?? after + 1;
       const previous = from > 1 && (await ctx.store.hasRejectionsBefore(from, filter)) ? from : null;
-      return {
-        rejections,
-        // Forward from here. An empty forward page gives back its `after`; an empty backward page means nothing
-        // below `before` exists, so forward starts from 0.
-        next: last ?? (before === undefined ? after : 0),
-        previous,
-      };
+      // Forward from here. An empty forward page gives back its `after`; an empty backward page means nothing
+      // below `before` exists, so forward starts from 0.
+      let next = last ?? (before === undefined ? after : 0);
+      if (head !== undefined && rejections.length < limit && rawBytes(rejections) < REJECTIONS_PAGE_BYTES) {
+        next = Math.max(next, head);
+      }
+      return { rejections, next, previous };
     },
   );
 }

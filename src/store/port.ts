@@ -146,6 +146,11 @@ export interface EventStore {
   ): Promise<RejectionRecord[]>;
   /** Whether any rejection that passes `filter` has a seq below `seq`. */
   hasRejectionsBefore(seq: number, filter?: RejectionFilter): Promise<boolean>;
+  /**
+   * The highest seq in the quarantine (0 when empty). Seqs are taken in commit order (one writer at a time), so
+   * once it is read, no rejection at or below it can still appear.
+   */
+  rejectionsHead(): Promise<number>;
   timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]>;
   reportTotals(webinarId: string): Promise<ReportTotals>;
   reportLeads(webinarId: string, afterLead: string, limit: number): Promise<ReportLead[]>;

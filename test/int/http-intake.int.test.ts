@@ -453,7 +453,28 @@ describe('HTTP intake', () => {
         .previous,
       null,
     );
-    for (const bad of ['code=', 'code=lower', 'code=A,,B', 'origin=']) {
+    // A tail with a filter: past its last match, an empty page moves `next` past what it examined (the quarantine's
+    // head), and the next match still comes.
+    const head = Math.max(...seqs(all));
+    const registeredTwice = seqs(all.filter((r) => codes(r).includes('ALREADY_REGISTERED')));
+    assert.ok(
+      registeredTwice.length > 0 && registeredTwice.at(-1)! < head,
+      'earlier tests made one, not last',
+    );
+    const quiet = await h.read<Page>(
+      `/v1/rejections?code=ALREADY_REGISTERED&after=${registeredTwice.at(-1)}`,
+    );
+    assert.deepEqual(quiet.rejections, []);
+    assert.equal(quiet.next, head);
+    const unfiltered = await h.read<Page>(`/v1/rejections?after=${head}`);
+    assert.equal(unfiltered.next, head, 'an unfiltered empty page gives back its after');
+    assert.equal((await h.post(registered({ lead: 'L-tail', webinar: 'W-tail' }))).statusCode, 202);
+    const again = await h.post(registered({ lead: 'L-tail', webinar: 'W-tail' }));
+    assert.equal(again.statusCode, 409, again.body);
+    const tail = await h.read<Page>(`/v1/rejections?code=ALREADY_REGISTERED&after=${quiet.next}`);
+    assert.deepEqual(tail.rejections.map(codes), [['ALREADY_REGISTERED']]);
+    assert.equal(tail.next, Number(tail.rejections[0]!['seq']));
+    for (const bad of ['code=', 'code=lower', 'code=A,,B', 'origin=', 'origin=%00', 'origin=a%0Ab']) {
       assertProblem(await h.get(`/v1/rejections?${bad}`), 400, 'INVALID_REQUEST');
     }
   });

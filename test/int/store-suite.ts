@@ -410,6 +410,7 @@ export function storeSuite(name: string, open: OpenStore): void {
         const clock = tickingClock();
         const quarantine = (origin: string, inputs: Array<Ev | string>): Promise<Verdict[]> =>
           ingestBatch(store, inputs.map(judge), { forms: EMPTY_FORMS_CATALOG, origin, clock });
+        assert.equal(await store.rejectionsHead(), 0, 'an empty quarantine');
         await quarantine('http', ['{', registered('r-1', 'L-1', 'W-1')]);
         await quarantine('ingest:/data/a.ndjson', [
           { ...registered('r-2', 'L-2', 'W-1'), type: 'nope' },
@@ -422,6 +423,7 @@ export function storeSuite(name: string, open: OpenStore): void {
         const stored = await store.readRejections(0, 100);
         assert.match(JSON.stringify(stored[5]!.errors), /\\u0000/);
         const nul = stored[5]!.seq;
+        assert.equal(await store.rejectionsHead(), nul);
         const all = stored.slice(0, 5);
         assert.deepEqual(
           all.map((r) => `${(r.errors[0] as { code: string }).code} ${r.origin}`),

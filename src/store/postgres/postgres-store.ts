@@ -291,6 +291,11 @@ export class PostgresEventStore implements EventStore {
     return rows[0]?.older === true;
   }
 
+  async rejectionsHead(): Promise<number> {
+    const { rows } = await this.pool.query<{ head: string | number }>(sql.rejectionsHead);
+    return Number(rows[0]?.head ?? 0);
+  }
+
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {
     const { rows } = await this.pool.query<FeedRow>(sql.timeline, [leadId, webinarId ?? null]);
     return rows.map(feedEventFromRow);

@@ -167,6 +167,7 @@ export class SqliteEventStore implements EventStore {
               ORDER BY seq LIMIT @limit))
           WHERE before < @bytes)
         ORDER BY seq`),
+      rejectionsHead: q('SELECT coalesce(max(seq), 0) FROM rejections').pluck(),
       rejectionExistsBefore: q(
         `SELECT EXISTS (SELECT 1 FROM rejections WHERE seq < @seq AND ${REJECTION_FILTER})`,
       ).pluck(),
@@ -291,6 +292,10 @@ export class SqliteEventStore implements EventStore {
 
   async hasRejectionsBefore(seq: number, filter: RejectionFilter = {}): Promise<boolean> {
     return this.queries.rejectionExistsBefore.get({ seq, ...filterParams(filter) }) === 1;
+  }
+
+  async rejectionsHead(): Promise<number> {
+    return this.queries.rejectionsHead.get() as number;
   }
 
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {

@@ -39,5 +39,6 @@ export const readRejectionsBefore = `SELECT seq, received_at, origin, event_id, 
         ORDER BY seq DESC LIMIT $2) AS page) AS sized
     WHERE before < $3)
   ORDER BY seq`;
+export const rejectionsHead = 'SELECT coalesce(max(seq), 0) AS head FROM rejections';
 export const rejectionExistsBefore = `SELECT EXISTS (
   SELECT 1 FROM rejections WHERE seq < $1 AND ${rejectionFilter(2, 3)}) AS older`;
