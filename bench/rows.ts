@@ -24,8 +24,7 @@ export function buildEventRows(events: readonly Record<string, unknown>[], forms
     const verdict = intake.judgeValue(value);
     if (!judged.ok || verdict.status !== 'accepted') continue;
     const { event } = judged;
-    const facts = { event: { source: event.source, id: event.id } };
-    rows.push(clientEventRow({ position: ++position, event, facts, warnings: verdict.warnings }));
+    rows.push(clientEventRow({ position: ++position, event, facts: {}, warnings: verdict.warnings }));
   }
   return rows;
 }

@@ -39,7 +39,11 @@ const sha256 =
  * values, and `sessionid`. `time` and other attributes may differ on a retry.
  */
 export function contentHash(event: AnyClientEvent): string {
-  return sha256(canonicalJson([event.type, event.data, event.sessionid ?? null]));
+  return hashOf(event.type, event.data, event.sessionid);
+}
+
+function hashOf(type: string, data: unknown, sessionid: string | undefined): string {
+  return sha256(canonicalJson([type, data, sessionid ?? null]));
 }
 
 /** The content hash of a stored event, from whichever form of it the state holds. */
@@ -48,5 +52,5 @@ export function storedContentHash(stored: StoredContent): string {
   if ('event' in stored) return contentHash(stored.event);
   // The envelope of an accepted event, as stored: its sessionid, if any, is a string (the envelope's rule).
   const envelope = JSON.parse(stored.envelope) as { type: string; data: unknown; sessionid?: string };
-  return sha256(canonicalJson([envelope.type, envelope.data, envelope.sessionid ?? null]));
+  return hashOf(envelope.type, envelope.data, envelope.sessionid);
 }

@@ -204,7 +204,6 @@ export function decideIntake(state: IntakeView, event: AnyClientEvent, forms: Fo
       : undefined;
 
   const facts: IntakeFacts = {
-    event: { source: event.source, id: event.id },
     ...(registration && { registration }),
     ...(webinarType && { webinarType }),
     ...(session && { session }),

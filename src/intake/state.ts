@@ -36,9 +36,8 @@ export interface IntakeView {
   hasEntry(leadId: string, webinarId: string): boolean;
 }
 
-/** What an accepted event adds to the intake state; a store persists exactly this. */
+/** What an accepted event adds to the intake state besides itself (its source+id); a store persists exactly this. */
 export interface IntakeFacts {
-  readonly event: { readonly source: string; readonly id: string };
   readonly registration?: { readonly lead_id: string; readonly webinar_id: string };
   readonly webinarType?: { readonly webinar_id: string; readonly webinar_type: WebinarType };
   readonly session?: { readonly session_id: string; readonly binding: SessionBinding };
@@ -86,7 +85,7 @@ export class MemoryIntakeState implements IntakeView {
 
   /** Records an accepted event and its facts; `position` is the store's, or null in a dry run. */
   apply(event: AnyClientEvent, facts: IntakeFacts, position: number | null): void {
-    const key = key2(facts.event.source, facts.event.id);
+    const key = key2(event.source, event.id);
     this.events.set(key, this.hashed ? { hash: contentHash(event), position } : { event, position });
     if (facts.registration)
       this.registrations.add(key2(facts.registration.lead_id, facts.registration.webinar_id));

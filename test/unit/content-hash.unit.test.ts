@@ -83,7 +83,7 @@ describe('content hash (SPEC §3: what makes a re-send "the same event")', () =>
 
   it('a long-lived state (a dry run) keeps the hash of an accepted event, a batch keeps the event itself', () => {
     const accepted = event('client_webinar_left', { lead_id: 'L-1', webinar_id: 'W-1' });
-    const facts = { event: { source: '/s', id: 'e' } };
+    const facts = {};
     const dryRun = new MemoryIntakeState(true);
     dryRun.apply(accepted, facts, null);
     assert.deepEqual(dryRun.storedEvent('/s', 'e'), { hash: contentHash(accepted), position: null });

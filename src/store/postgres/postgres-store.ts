@@ -259,13 +259,7 @@ export class PostgresEventStore implements EventStore {
     maxRawBytes = REJECTIONS_PAGE_BYTES,
     filter: RejectionFilter = {},
   ): Promise<RejectionRecord[]> {
-    const { rows } = await this.pool.query<RejectionRow>(sql.readRejections, [
-      after,
-      limit,
-      maxRawBytes,
-      ...filterParams(filter),
-    ]);
-    return rows.map(rejectionFromRow);
+    return this.rejectionPage(sql.readRejections, after, limit, maxRawBytes, filter);
   }
 
   async readRejectionsBefore(
@@ -274,12 +268,18 @@ export class PostgresEventStore implements EventStore {
     maxRawBytes = REJECTIONS_PAGE_BYTES,
     filter: RejectionFilter = {},
   ): Promise<RejectionRecord[]> {
-    const { rows } = await this.pool.query<RejectionRow>(sql.readRejectionsBefore, [
-      before,
-      limit,
-      maxRawBytes,
-      ...filterParams(filter),
-    ]);
+    return this.rejectionPage(sql.readRejectionsBefore, before, limit, maxRawBytes, filter);
+  }
+
+  /** A page of either direction: the statements differ only in the comparison with $1 and the order. */
+  private async rejectionPage(
+    text: string,
+    seq: number,
+    limit: number,
+    bytes: number,
+    filter: RejectionFilter,
+  ): Promise<RejectionRecord[]> {
+    const { rows } = await this.pool.query<RejectionRow>(text, [seq, limit, bytes, ...filterParams(filter)]);
     return rows.map(rejectionFromRow);
   }
 
@@ -292,8 +292,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   async rejectionsHead(): Promise<number> {
-    const { rows } = await this.pool.query<{ head: string | number }>(sql.rejectionsHead);
-    return Number(rows[0]?.head ?? 0);
+    // BIGINT comes back as a number from this pool (its type parser); coalesce makes the one row non-null.
+    const { rows } = await this.pool.query<{ head: number }>(sql.rejectionsHead);
+    return rows[0]!.head;
   }
 
   async timeline(leadId: string, webinarId?: string): Promise<FeedEvent[]> {

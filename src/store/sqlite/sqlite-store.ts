@@ -108,6 +108,21 @@ const LEAD_COUNTS = `count(*) FILTER (WHERE registered) AS registered,
   count(*) FILTER (WHERE verdict = 0) AS not_attended,
   count(*) FILTER (WHERE verdict IS NULL) AS unclassified`;
 
+/**
+ * A page of the quarantine after @seq (`>`, counted from the oldest) or before it (`<`, counted from the newest),
+ * returned oldest first.
+ */
+function rejectionPage(direction: '>' | '<'): string {
+  const order = direction === '>' ? 'seq' : 'seq DESC';
+  return `SELECT * FROM rejections WHERE seq IN (
+    SELECT seq FROM (
+      SELECT seq, sum(n) OVER (ORDER BY ${order}) - n AS before FROM (
+        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq ${direction} @seq AND ${REJECTION_FILTER}
+        ORDER BY ${order} LIMIT @limit))
+    WHERE before < @bytes)
+  ORDER BY seq`;
+}
+
 /** @codes and @origin of REJECTION_FILTER. */
 function filterParams(filter: RejectionFilter): { codes: string | null; origin: string | null } {
   return {
@@ -160,24 +175,12 @@ export class SqliteEventStore implements EventStore {
         ORDER BY position LIMIT ?`),
       // A page stops at maxRawBytes of raw inputs (the first row always in): see the PostgreSQL twin.
       // @seq, @limit, the byte budget @bytes, and the filter's @codes (a JSON array) and @origin, or nulls.
-      rejections: q(`SELECT * FROM rejections WHERE seq IN (
-          SELECT seq FROM (
-            SELECT seq, sum(n) OVER (ORDER BY seq) - n AS before FROM (
-              SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > @seq AND ${REJECTION_FILTER}
-              ORDER BY seq LIMIT @limit))
-          WHERE before < @bytes)
-        ORDER BY seq`),
+      rejections: q(rejectionPage('>')),
       rejectionsHead: q('SELECT coalesce(max(seq), 0) FROM rejections').pluck(),
       rejectionExistsBefore: q(
         `SELECT EXISTS (SELECT 1 FROM rejections WHERE seq < @seq AND ${REJECTION_FILTER})`,
       ).pluck(),
-      rejectionsBefore: q(`SELECT * FROM rejections WHERE seq IN (
-          SELECT seq FROM (
-            SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS before FROM (
-              SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < @seq AND ${REJECTION_FILTER}
-              ORDER BY seq DESC LIMIT @limit))
-          WHERE before < @bytes)
-        ORDER BY seq`),
+      rejectionsBefore: q(rejectionPage('<')),
       timeline: q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE lead_id = @lead
           AND (@webinar IS NULL OR webinar_id = @webinar)
         UNION

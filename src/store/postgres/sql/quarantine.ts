@@ -17,28 +17,27 @@ function rejectionFilter(codes: number, origin: number): string {
     AND ($${origin}::text IS NULL OR left(origin, length($${origin}::text)) = $${origin}::text)`;
 }
 
+/** A page after $1 (`>`, counted from the oldest) or before it (`<`, from the newest), returned oldest first. */
+function rejectionPage(direction: '>' | '<'): string {
+  const order = direction === '>' ? 'seq' : 'seq DESC';
+  return `SELECT seq, received_at, origin, event_id, raw, raw_encoding, errors
+  FROM rejections WHERE seq IN (
+    SELECT seq FROM (
+      SELECT seq, sum(n) OVER (ORDER BY ${order}) - n AS before FROM (
+        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq ${direction} $1 AND ${rejectionFilter(4, 5)}
+        ORDER BY ${order} LIMIT $2) AS page) AS sized
+    WHERE before < $3)
+  ORDER BY seq`;
+}
+
 /**
  * A page of the quarantine: at most $2 rows, and it stops once $3 bytes of raw inputs are in it (the first row is
  * always in it). Sizes come from octet_length, which reads no content, so a page of 1,000 rejected 4 MiB bodies
  * is never loaded to be cut.
  */
-export const readRejections = `SELECT seq, received_at, origin, event_id, raw, raw_encoding, errors
-  FROM rejections WHERE seq IN (
-    SELECT seq FROM (
-      SELECT seq, sum(n) OVER (ORDER BY seq) - n AS before FROM (
-        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq > $1 AND ${rejectionFilter(4, 5)}
-        ORDER BY seq LIMIT $2) AS page) AS sized
-    WHERE before < $3)
-  ORDER BY seq`;
+export const readRejections = rejectionPage('>');
 /** The page before $1, counted (and cut at $3 bytes) from the newest; returned oldest first. */
-export const readRejectionsBefore = `SELECT seq, received_at, origin, event_id, raw, raw_encoding, errors
-  FROM rejections WHERE seq IN (
-    SELECT seq FROM (
-      SELECT seq, sum(n) OVER (ORDER BY seq DESC) - n AS before FROM (
-        SELECT seq, octet_length(raw) AS n FROM rejections WHERE seq < $1 AND ${rejectionFilter(4, 5)}
-        ORDER BY seq DESC LIMIT $2) AS page) AS sized
-    WHERE before < $3)
-  ORDER BY seq`;
+export const readRejectionsBefore = rejectionPage('<');
 export const rejectionsHead = 'SELECT coalesce(max(seq), 0) AS head FROM rejections';
 export const rejectionExistsBefore = `SELECT EXISTS (
   SELECT 1 FROM rejections WHERE seq < $1 AND ${rejectionFilter(2, 3)}) AS older`;
