@@ -23,6 +23,7 @@ import {
 import { Reporter, medianRun, atLeast, atMost, withTargets, type Row, type Target } from './report.js';
 import { buildEventRows, type EventRow } from './rows.js';
 import { appendRawSqlite, ingestSqlite, runIngest } from './sqlite.js';
+import { recordStoreWork, replayStoreWork, type StoreRecording } from './store-replay.js';
 import { benchValidate } from './validate.js';
 import {
   killAllChildren,
@@ -82,6 +83,7 @@ const MAIN = [
   'validate',
   'validate-dry-run',
   'append-raw-sqlite',
+  'store-raw-sqlite',
   'ingest-sqlite',
   'ingest-sqlite-1m',
   'http-batch',
@@ -92,6 +94,7 @@ const MAIN = [
 ] as const;
 const NORMAL = [
   'append-raw-sqlite-normal',
+  'store-raw-sqlite-normal',
   'ingest-sqlite-normal',
   'http-batch-normal',
   'http-single-normal',
@@ -99,8 +102,10 @@ const NORMAL = [
 const BASELINE: Record<string, string> = {
   validate: 'validate-raw',
   'validate-dry-run': 'validate-raw',
+  'store-raw-sqlite': 'append-raw-sqlite',
   'ingest-sqlite': 'append-raw-sqlite',
   'ingest-sqlite-1m': 'ingest-sqlite',
+  'store-raw-sqlite-normal': 'append-raw-sqlite-normal',
   'ingest-sqlite-normal': 'append-raw-sqlite-normal',
   'ingest-postgres': 'append-raw-postgres',
 };
@@ -118,6 +123,9 @@ function selection(only: string | undefined, normal: boolean): Set<string> {
     if (baseline !== undefined) add(baseline);
     // Not a baseline (no ratio is judged on it), but http-single reports its share of the client's ceiling.
     if (name.startsWith('http-single') && name !== 'http-single-ceiling') add('http-single-ceiling');
+    // Likewise ingest-sqlite reports its share of the replay of its own statements (vs_store_raw).
+    if (name === 'ingest-sqlite' || name === 'ingest-sqlite-normal')
+      add(name.replace('ingest-', 'store-raw-'));
   };
   for (const name of only
     .split(',')
@@ -211,6 +219,11 @@ function judge(row: Row, reporter: Reporter): Row {
     const requests = row['requests_per_s'] as number | undefined;
     if (ceiling !== undefined && requests !== undefined)
       out['vs_client_ceiling'] = round(requests / ceiling, 3);
+  }
+  // The share of ingest's time that is storage work at all: over the replay of its own statements.
+  if (row.bench.startsWith('ingest-sqlite') && row.bench !== 'ingest-sqlite-1m') {
+    const storeRaw = reporter.find(row.bench.replace('ingest-', 'store-raw-'))?.['events_per_s'];
+    if (typeof storeRaw === 'number' && rate !== undefined) out['vs_store_raw'] = round(rate / storeRaw, 3);
   }
   const targets: Target[] = [];
   switch (row.bench) {
@@ -326,7 +339,10 @@ async function main(): Promise<number> {
   const catalog = parseFormsCatalog(JSON.parse(readFileSync(forms, 'utf8')), forms);
   const mainFile = tempPath(`events-${size.ingest}.ndjson`);
   if (
-    wants(...MAIN.filter((n) => !n.startsWith('http-') && n !== 'ingest-sqlite-1m'), ...NORMAL.slice(0, 2))
+    wants(
+      ...MAIN.filter((n) => !n.startsWith('http-') && n !== 'ingest-sqlite-1m'),
+      ...NORMAL.filter((n) => !n.startsWith('http-')),
+    )
   ) {
     note(`simulating ${size.ingest.toLocaleString('en')} events…`);
     await simulateFile(mainFile, size.ingest, SEED);
@@ -390,6 +406,20 @@ async function main(): Promise<number> {
       removeDb(db);
     }
   };
+  // Recorded once (untimed) from an in-process run of the pipeline, replayed in each round.
+  let recording: StoreRecording | null = null;
+  const storeRecording = async (): Promise<StoreRecording> => {
+    if (recording === null) {
+      note('recording the statements of the pipeline for store-raw-sqlite…');
+      const db = tempPath('store-recording.sqlite');
+      try {
+        recording = await recordStoreWork(mainFile, catalog, db);
+      } finally {
+        removeDb(db);
+      }
+    }
+    return recording;
+  };
   for (const [durability, suffix] of sqliteDurabilities) {
     await alternating([
       [
@@ -398,6 +428,17 @@ async function main(): Promise<number> {
           const db = tempPath(`append-raw${suffix}.sqlite`);
           try {
             return await appendRawSqlite(`append-raw-sqlite${suffix}`, await eventRows(), db, durability);
+          } finally {
+            removeDb(db);
+          }
+        },
+      ],
+      [
+        `store-raw-sqlite${suffix}`,
+        async () => {
+          const db = tempPath(`store-raw${suffix}.sqlite`);
+          try {
+            return await replayStoreWork(`store-raw-sqlite${suffix}`, await storeRecording(), db, durability);
           } finally {
             removeDb(db);
           }

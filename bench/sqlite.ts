@@ -28,7 +28,7 @@ type Pragmas = Record<string, string | number>;
  * Opens the service's store on `path` (it applies its pragmas and migrations, whatever they are today) and reads
  * the settings of its connection back. The connection is a private field of the adapter: read it, never use it.
  */
-async function serviceSettings(
+export async function serviceSettings(
   path: string,
   durability: SqliteDurability,
 ): Promise<{ pragmas: Pragmas; source: string }> {
