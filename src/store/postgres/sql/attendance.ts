@@ -1,14 +1,20 @@
 /** The classifier's state: lead × webinar records, sessions (for anonymous entries), webinars. */
 const RECORD_COLUMNS = `webinar_id, lead_id, registered, entries, lefts, completions, forms, verdict,
   classified_at, route_status`;
+/** Per-key index lookups, as the intake state's (load-intake-state.ts says why). */
 export const loadAttendance = `SELECT a.webinar_id, a.lead_id, a.registered, a.entries, a.lefts, a.completions,
     a.forms, a.verdict, a.classified_at, a.route_status
   FROM unnest($1::text[], $2::text[]) AS k(lead_id, webinar_id)
-  JOIN attendance a ON a.webinar_id = k.webinar_id AND a.lead_id = k.lead_id`;
-export const loadAttendanceSessions = `SELECT session_id, webinar_id, lead_id, pending_entries
-  FROM attendance_sessions WHERE session_id = ANY($1::text[])`;
-export const loadAttendanceWebinars = `SELECT webinar_id, anonymous_entries
-  FROM attendance_webinars WHERE webinar_id = ANY($1::text[])`;
+  CROSS JOIN LATERAL (SELECT ${RECORD_COLUMNS} FROM attendance a
+    WHERE a.webinar_id = k.webinar_id AND a.lead_id = k.lead_id LIMIT 1) a`;
+export const loadAttendanceSessions = `SELECT s.session_id, s.webinar_id, s.lead_id, s.pending_entries
+  FROM unnest($1::text[]) AS k(session_id)
+  CROSS JOIN LATERAL (SELECT s.session_id, s.webinar_id, s.lead_id, s.pending_entries FROM attendance_sessions s
+    WHERE s.session_id = k.session_id LIMIT 1) s`;
+export const loadAttendanceWebinars = `SELECT w.webinar_id, w.anonymous_entries
+  FROM unnest($1::text[]) AS k(webinar_id)
+  CROSS JOIN LATERAL (SELECT w.webinar_id, w.anonymous_entries FROM attendance_webinars w
+    WHERE w.webinar_id = k.webinar_id LIMIT 1) w`;
 export const awaitingEvaluation = `SELECT ${RECORD_COLUMNS} FROM attendance
   WHERE webinar_id = $1 AND entries > 0 AND completions = 0 AND verdict IS NULL ORDER BY lead_id`;
 /** One row per key (the caller keeps the last state of each); `route_status` is the router's and kept. */
