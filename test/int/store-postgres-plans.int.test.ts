@@ -17,9 +17,9 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** Every node of a plan that reads `table`, with how it reads it. */
+/** Every node of a plan that reads `table`, with how it reads it (a write's ModifyTable node is not a read). */
 function scansOf(node: PlanNode, table: string, out: string[] = []): string[] {
-  if (node['Relation Name'] === table) out.push(node['Node Type']);
+  if (node['Relation Name'] === table && node['Node Type'] !== 'ModifyTable') out.push(node['Node Type']);
   for (const child of node.Plans ?? []) scansOf(child, table, out);
   return out;
 }
@@ -80,6 +80,8 @@ if (!available) {
       ['loadAttendance', sql.loadAttendance, [leads, leads.map(webinarOf)], 'attendance'],
       ['loadAttendanceSessions', sql.loadAttendanceSessions, [keys('S-')], 'attendance_sessions'],
       ['loadAttendanceWebinars', sql.loadAttendanceWebinars, [keys('W-')], 'attendance_webinars'],
+      // The router's write: an EXPLAIN only, nothing is changed.
+      ['recordRoutes', sql.recordRoutes, [leads.map(() => 'ok'), leads.map(webinarOf), leads], 'attendance'],
     ];
 
     for (const [name, text, params, table] of lookups) {
@@ -91,9 +93,8 @@ if (!available) {
         const scans = scansOf(rows[0]!['QUERY PLAN'][0]!.Plan, table);
         assert.ok(scans.length > 0, `${table} is not read at all`);
         for (const scan of scans) assert.match(scan, /^Index (Only )?Scan$/, `${table} read by ${scan}`);
-        // And they find what is there.
-        const found = await client.query(text, params);
-        assert.equal(found.rowCount, KEYS);
+        // And the lookups find what is there.
+        if (name.startsWith('load')) assert.equal((await client.query(text, params)).rowCount, KEYS);
       });
     }
   });

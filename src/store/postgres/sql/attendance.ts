@@ -32,7 +32,17 @@ export const upsertAttendanceSessions = `INSERT INTO attendance_sessions (sessio
 export const upsertAttendanceWebinars = `INSERT INTO attendance_webinars (webinar_id, anonymous_entries)
   SELECT * FROM unnest($1::text[], $2::int[])
   ON CONFLICT (webinar_id) DO UPDATE SET anonymous_entries = excluded.anonymous_entries`;
-/** One row per key (the caller keeps the last route of each): UPDATE … FROM picks an arbitrary match. */
-export const recordRoutes = `UPDATE attendance a SET route_status = u.status
+/**
+ * One row per key (the caller keeps the last route of each). An upsert of rows that all exist, so that each key is
+ * an index probe: `UPDATE … FROM unnest(…)` was planned as a hash join over the whole table. Only keys with a row
+ * make a candidate (the lateral lookup), so nothing is inserted; the conflict then sets `route_status` alone on
+ * the row's latest version, leaving the classifier's columns as they are.
+ */
+export const recordRoutes = `INSERT INTO attendance (webinar_id, lead_id, registered, entries, lefts, completions,
+    forms, verdict, classified_at, route_status)
+  SELECT a.webinar_id, a.lead_id, a.registered, a.entries, a.lefts, a.completions, a.forms, a.verdict,
+    a.classified_at, u.status
   FROM unnest($1::text[], $2::text[], $3::text[]) AS u(status, webinar_id, lead_id)
-  WHERE a.webinar_id = u.webinar_id AND a.lead_id = u.lead_id`;
+  CROSS JOIN LATERAL (SELECT ${RECORD_COLUMNS} FROM attendance a
+    WHERE a.webinar_id = u.webinar_id AND a.lead_id = u.lead_id LIMIT 1) a
+  ON CONFLICT (webinar_id, lead_id) DO UPDATE SET route_status = excluded.route_status`;
