@@ -30,9 +30,11 @@ const uniqueValues = (values: string[]): string => JSON.stringify([...new Set(va
 /** The SQL of the SQLite adapter, one named statement per operation. */
 const SQL = {
   head: 'SELECT coalesce(max(position), 0) AS head FROM events',
+  // Client keys only: `causationid IS NULL` lets SQLite use the partial index events_client_id (without it,
+  // this would scan the log on every batch; a test checks the plan).
   loadEvents: `SELECT e.source, e.id, e.content_hash, e.position,
       CASE WHEN e.content_hash IS NULL THEN e.envelope END AS envelope FROM json_each(?) j
-      JOIN events e ON e.source = j.value ->> 0 AND e.id = j.value ->> 1`,
+      JOIN events e ON e.source = j.value ->> 0 AND e.id = j.value ->> 1 AND e.causationid IS NULL`,
   loadRegistrations: `SELECT r.lead_id, r.webinar_id FROM json_each(?) j
       JOIN intake_registrations r ON r.lead_id = j.value ->> 0 AND r.webinar_id = j.value ->> 1`,
   loadEntries: `SELECT r.lead_id, r.webinar_id FROM json_each(?) j
