@@ -70,10 +70,13 @@ export async function recordStoreWork(
     const transaction = store.transaction.bind(store);
     store.transaction = (purpose, work) =>
       transaction(purpose, async (tx) => {
-        current = [];
-        transactions.push(current);
+        const calls: Call[] = [];
+        current = calls;
         try {
-          return await work(tx);
+          const result = await work(tx);
+          // Only committed work is replayed: a transaction that threw was rolled back.
+          transactions.push(calls);
+          return result;
         } finally {
           current = null;
         }

@@ -84,6 +84,37 @@ if (!available) {
       ['recordRoutes', sql.recordRoutes, [leads.map(() => 'ok'), leads.map(webinarOf), leads], 'attendance'],
     ];
 
+    it('recordRoutes sets route_status alone on rows that exist, and inserts nothing', async () => {
+      await client.query('BEGIN');
+      try {
+        const before = await client.query(
+          `SELECT * FROM attendance WHERE lead_id IN ('L-1', 'L-2') ORDER BY lead_id`,
+        );
+        const result = await client.query(sql.recordRoutes, [
+          ['attended', 'not_attended', 'attended'],
+          ['W-1', 'W-2', 'W-1'],
+          ['L-1', 'L-2', 'L-no-such-lead'],
+        ]);
+        assert.equal(result.rowCount, 2);
+        const after = await client.query(
+          `SELECT * FROM attendance WHERE lead_id IN ('L-1', 'L-2') ORDER BY lead_id`,
+        );
+        assert.deepEqual(
+          after.rows,
+          before.rows.map((row: Record<string, unknown>, i: number) => ({
+            ...row,
+            route_status: ['attended', 'not_attended'][i],
+          })),
+        );
+        const missing = await client.query(
+          `SELECT count(*)::int AS n FROM attendance WHERE lead_id = 'L-no-such-lead'`,
+        );
+        assert.equal(missing.rows[0].n, 0);
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    });
+
     for (const [name, text, params, table] of lookups) {
       it(`${name}: ${KEYS} keys are ${KEYS} index lookups in ${table}, not a scan of its ${ROWS} rows`, async () => {
         const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(

@@ -76,7 +76,17 @@ describe('SQLite store: the indexes of the log', () => {
         store.transaction('classifier', (tx) =>
           tx.appendDerived([classification('c-1', 'L-2')], '2026-11-26T10:00:02Z'),
         ),
-        /UNIQUE constraint failed: events\.id/,
+        /UNIQUE constraint failed: events\.id$/,
+      );
+      // Unique by id alone: the same id from another derived source is refused too (schema 3 accepted it).
+      await assert.rejects(
+        store.transaction('router', (tx) =>
+          tx.appendDerived(
+            [{ ...classification('c-1', 'L-2'), source: 'webinar-events/post-webinar-routing' }],
+            '2026-11-26T10:00:02Z',
+          ),
+        ),
+        /UNIQUE constraint failed: events\.id$/,
       );
       const verdicts = await ingest(store, [registered('r-1', 'L-1', 'W-1')]);
       assert.equal(verdicts[0]!.status, 'accepted');
@@ -106,7 +116,7 @@ describe('SQLite store: the indexes of the log', () => {
             '2026-11-26T10:00:03Z',
           );
         }),
-        /UNIQUE constraint failed: events\.source, events\.id/,
+        /UNIQUE constraint failed: events\.source, events\.id$/,
       );
     } finally {
       await store.close();
@@ -142,6 +152,13 @@ describe('SQLite store: the indexes of the log', () => {
       // The stored client event is still found by its key: a retry is a duplicate.
       const verdict = (await ingest(store, [{ ...registered('e-1', 'L-1', 'W-1'), source: '/page' }]))[0]!;
       assert.notEqual(verdict.status, 'accepted');
+      // And the stored derived id is held by the new index.
+      await assert.rejects(
+        store.transaction('classifier', (tx) =>
+          tx.appendDerived([classification('c-1', 'L-2')], '2026-11-26T10:00:04Z'),
+        ),
+        /UNIQUE constraint failed: events\.id$/,
+      );
     } finally {
       await store.close();
     }
