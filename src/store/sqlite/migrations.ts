@@ -101,8 +101,8 @@ CREATE TABLE attendance_webinars (webinar_id TEXT PRIMARY KEY, anonymous_entries
     // among the long client keys, and each commit rewrote most of that part of the index (the replay of the
     // pipeline's statements, 200k events: 2.96 s of storage work as it was, 2.22 s with no uniqueness for derived
     // ids at all). Apart, the derived ids' index holds only them, keyed by the id alone: 2.54 s (uniqueness across
-    // derived sources is stronger, and uuid5 names never collide). Client rows never carry a causationid (the envelope refuses one), derived rows
-    // always do. Rebuilding the indexes takes a few seconds per million events, once.
+    // derived sources is stronger, and uuid5 names never collide). Client rows never carry a causationid (the
+    // envelope refuses one), derived rows always do. Rebuilding the indexes took 1.4 s for 1.27M events, once.
     sql: `DROP INDEX events_source_id;
 CREATE UNIQUE INDEX events_client_id ON events (source, id) WHERE causationid IS NULL;
 CREATE UNIQUE INDEX events_derived_id ON events (id) WHERE causationid IS NOT NULL;`,
