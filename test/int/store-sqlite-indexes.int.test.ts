@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,27 @@ function indexesOf(path: string): string[] {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
       .pluck()
       .all() as string[];
+  } finally {
+    db.close();
+  }
+}
+
+/** A file as schema 3 left it: the migrations up to 3 applied, in WAL mode. */
+function schema3File(path: string): void {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.exec(
+      `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+    );
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        'then',
+      );
+    }
   } finally {
     db.close();
   }
@@ -123,21 +145,60 @@ describe('SQLite store: the indexes of the log', () => {
     }
   });
 
+  it('applies a migration once when another process applies it while this one opens the file', async () => {
+    const path = freshPath();
+    schema3File(path);
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]!;
+    // Another process takes the write lock, applies the newest migration and commits half a second later, after
+    // this one has read which migrations the file has and is waiting for the lock to apply it too.
+    const other = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import Database from 'better-sqlite3';
+        const db = new Database(process.argv[1]);
+        db.exec('BEGIN IMMEDIATE');
+        db.exec(process.argv[2]);
+        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(Number(process.argv[3]), 'other', 'now');
+        process.stdout.write('locked');
+        setTimeout(() => { db.exec('COMMIT'); db.close(); }, 500);`,
+        path,
+        latest.sql,
+        String(latest.version),
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      other.stdout.once('data', () => resolve());
+      other.once('exit', (code) => reject(new Error(`the other process exited (${code}) before locking`)));
+    });
+    const store = new SqliteEventStore(path);
+    await store.close();
+    if (other.exitCode === null) await new Promise((resolve) => other.once('exit', resolve));
+    const db = new Database(path, { readonly: true });
+    try {
+      const versions = db
+        .prepare('SELECT version, name FROM schema_migrations ORDER BY version')
+        .all() as Array<{
+        version: number;
+        name: string;
+      }>;
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        MIGRATIONS.map((m) => m.version),
+      );
+      // Applied by the other process, and not again by this one.
+      assert.equal(versions.at(-1)!.name, 'other');
+    } finally {
+      db.close();
+    }
+  });
+
   it('moves a database of schema 3 to the indexes of schema 4, keeping every row', async () => {
     const path = freshPath();
+    schema3File(path);
     const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.exec(
-      `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
-    );
-    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
-      db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(
-        migration.version,
-        migration.name,
-        'then',
-      );
-    }
     const insert =
       db.prepare(`INSERT INTO events (position, source, id, type, lead_id, webinar_id, causationid,
       envelope, recorded_at) VALUES (?, ?, ?, ?, 'L-1', 'W-1', ?, '{}', 'then')`);

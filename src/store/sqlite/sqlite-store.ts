@@ -52,9 +52,13 @@ function migrate(db: Database.Database, path: string): void {
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   assertKnownSchema(applied, MIGRATIONS, `the SQLite database ${path}`);
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
+      // Another process opening the same file may have applied it since the versions above were read: looked
+      // at again under the write lock, so each migration runs once.
+      if (isApplied.get(migration.version) !== undefined) return;
       db.exec(migration.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         migration.version,
