@@ -35,6 +35,7 @@ import {
   setTempParent,
   tempPath,
   tempRoot,
+  withTempDb,
 } from './util.js';
 
 const HELP = `Usage: npm run bench [-- options]        (node dist/bench/main.js [options])
@@ -385,38 +386,28 @@ async function main(): Promise<number> {
     if (startupSeconds === undefined) {
       // What `ingest` costs before its first line: node, the modules, opening and migrating the store.
       const empty = tempPath('empty.ndjson');
-      const db = tempPath('startup.sqlite');
       writeFileSync(empty, '');
-      try {
-        startupSeconds = (await runIngest(empty, ['--db', db, '--forms', forms], 60_000)).seconds;
-      } finally {
-        removeDb(db);
-      }
+      startupSeconds = await withTempDb(
+        'startup.sqlite',
+        async (db) => (await runIngest(empty, ['--db', db, '--forms', forms], 60_000)).seconds,
+      );
     }
-    const db = tempPath(`ingest${suffix}.sqlite`);
-    try {
-      return await ingestSqlite(`ingest-sqlite${suffix}`, mainFile, size.ingest, {
+    return withTempDb(`ingest${suffix}.sqlite`, (db) =>
+      ingestSqlite(`ingest-sqlite${suffix}`, mainFile, size.ingest, {
         db,
         forms,
         durability,
         timeoutMs: 60_000 + size.ingest,
         startupSeconds,
-      });
-    } finally {
-      removeDb(db);
-    }
+      }),
+    );
   };
   // Recorded once (untimed) from an in-process run of the pipeline, replayed in each round.
   let recording: StoreRecording | null = null;
   const storeRecording = async (): Promise<StoreRecording> => {
     if (recording === null) {
       note('recording the statements of the pipeline for store-raw-sqlite…');
-      const db = tempPath('store-recording.sqlite');
-      try {
-        recording = await recordStoreWork(mainFile, catalog, db);
-      } finally {
-        removeDb(db);
-      }
+      recording = await withTempDb('store-recording.sqlite', (db) => recordStoreWork(mainFile, catalog, db));
     }
     return recording;
   };
@@ -424,25 +415,17 @@ async function main(): Promise<number> {
     await alternating([
       [
         `append-raw-sqlite${suffix}`,
-        async () => {
-          const db = tempPath(`append-raw${suffix}.sqlite`);
-          try {
-            return await appendRawSqlite(`append-raw-sqlite${suffix}`, await eventRows(), db, durability);
-          } finally {
-            removeDb(db);
-          }
-        },
+        () =>
+          withTempDb(`append-raw${suffix}.sqlite`, async (db) =>
+            appendRawSqlite(`append-raw-sqlite${suffix}`, await eventRows(), db, durability),
+          ),
       ],
       [
         `store-raw-sqlite${suffix}`,
-        async () => {
-          const db = tempPath(`store-raw${suffix}.sqlite`);
-          try {
-            return await replayStoreWork(`store-raw-sqlite${suffix}`, await storeRecording(), db, durability);
-          } finally {
-            removeDb(db);
-          }
-        },
+        () =>
+          withTempDb(`store-raw${suffix}.sqlite`, async (db) =>
+            replayStoreWork(`store-raw-sqlite${suffix}`, await storeRecording(), db, durability),
+          ),
       ],
       [`ingest-sqlite${suffix}`, () => ingestMain(durability, suffix)],
     ]);
@@ -538,12 +521,9 @@ async function main(): Promise<number> {
       suffix: string,
     ): Promise<Row> => {
       const name = `http-${load.mode}${suffix}`;
-      const db = tempPath(`${name}.sqlite`);
-      try {
-        return await benchHttp(name, { file: httpFile, forms, db, durability, ...load });
-      } finally {
-        removeDb(db);
-      }
+      return withTempDb(`${name}.sqlite`, (db) =>
+        benchHttp(name, { file: httpFile, forms, db, durability, ...load }),
+      );
     };
     // In rounds too: http-single is judged beside the client's ceiling measured in the same minutes.
     await alternating([

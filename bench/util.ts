@@ -221,6 +221,16 @@ export function removeDb(path: string): void {
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true });
 }
 
+/** Runs `work` on a fresh SQLite path in the temp dir, and removes that database afterwards, failed or not. */
+export async function withTempDb<T>(name: string, work: (db: string) => Promise<T>): Promise<T> {
+  const db = tempPath(name);
+  try {
+    return await work(db);
+  } finally {
+    removeDb(db);
+  }
+}
+
 export function removeTempRoot(): void {
   if (root !== undefined) rmSync(root, { recursive: true, force: true });
   root = undefined;
