@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type pg from 'pg';
+import pg from 'pg';
 import { ROUTE, CLASSIFIED } from '../../src/contract/index.js';
 import { drainClassifier, drainRouter, evaluateAttendance } from '../../src/pipeline/index.js';
 import type { Verdict } from '../../src/intake/index.js';
+import { copyRows } from '../../src/store/postgres/copy.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.js';
 import type { EventStore } from '../../src/store/port.js';
@@ -309,6 +310,43 @@ if (!available) {
         const verdicts = await ingest(store, [registered('r-after-cut', 'L-after-cut', 'W-cut')]);
         assert.equal(verdicts[0]!.status, 'accepted');
       });
+    });
+
+    it('copies rows whose text holds what COPY reads as escapes, tabs, line ends and NULL, exactly', async () => {
+      const values = [
+        'plain',
+        'tab\there',
+        'line\nend',
+        'cr\rreturn',
+        'back\\slash',
+        '\\N',
+        '',
+        'été 𝄞',
+        '\\\\t',
+      ];
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      const client = await pool.connect();
+      try {
+        await client.query('CREATE TEMP TABLE copied (n bigint, t text)');
+        const rows = [...values.map((t, i) => [i, t]), [values.length, null]];
+        assert.equal(await copyRows(client, 'COPY copied (n, t) FROM STDIN', rows), rows.length);
+        const back = await client.query<{ n: string; t: string | null }>(
+          'SELECT n, t FROM copied ORDER BY n',
+        );
+        assert.deepEqual(
+          back.rows.map((r) => [Number(r.n), r.t]),
+          rows,
+        );
+        // A failing COPY rejects, and the connection stays usable.
+        await assert.rejects(
+          copyRows(client, 'COPY copied (n, t) FROM STDIN', [['not a number', 'x']]),
+          /bigint/,
+        );
+        assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+      } finally {
+        client.release();
+        await pool.end();
+      }
     });
 
     it('fails ping quickly when the server cannot be reached', async () => {

@@ -17,6 +17,7 @@ import {
   type StoredEventRow,
 } from '../log-rows.js';
 import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
+import { copyRows } from './copy.js';
 import { LOCK, type LockName } from './locks.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
 import * as sql from './sql/index.js';
@@ -159,7 +160,8 @@ export class PostgresTx implements StoreTx {
   }
 
   private async insertEvents(rows: unknown[][], recordedAt: string): Promise<void> {
-    await this.client.query(sql.appendEvents, [...transpose(rows), recordedAt]);
+    for (const row of rows) row.push(recordedAt);
+    await copyRows(this.client, sql.copyEvents, rows);
   }
 
   async quarantine(
