@@ -10,6 +10,11 @@ export interface JudgedInput {
   readonly raw: string;
   readonly rawEncoding: 'utf8' | 'base64';
   readonly judgement: Judgement;
+  /**
+   * The input's own JSON text, when it was read as one (an NDJSON line, a single-event body): an accepted event
+   * is stored as this text instead of being serialized again. Absent for a batch element.
+   */
+  readonly text?: string;
 }
 
 export interface PlannedAppend {
@@ -17,6 +22,8 @@ export interface PlannedAppend {
   readonly event: AnyClientEvent;
   readonly facts: IntakeFacts;
   readonly warnings: Warning[];
+  /** The event's JSON text as submitted, when the input had one of its own (JudgedInput.text). */
+  readonly text?: string | undefined;
 }
 
 export interface PlannedRejection {
@@ -105,7 +112,7 @@ export function planIntake(
       verdicts.push({ status: 'duplicate', id: event.id, position: decision.position });
     } else {
       state.apply(event, decision.facts, position);
-      appends.push({ position, event, facts: decision.facts, warnings: decision.warnings });
+      appends.push({ position, event, facts: decision.facts, warnings: decision.warnings, text: input.text });
       verdicts.push({ status: 'accepted', id: event.id, position, warnings: decision.warnings });
       position++;
     }

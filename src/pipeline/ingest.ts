@@ -44,7 +44,7 @@ export function judgeText(text: string): JudgedInput {
   const parsed = parseJson(text);
   if (!parsed.ok)
     return { raw: text, rawEncoding: 'utf8', judgement: { ok: false, id: null, errors: [parsed.issue] } };
-  return { raw: text, rawEncoding: 'utf8', judgement: judgeEvent(parsed.value) };
+  return { raw: text, rawEncoding: 'utf8', judgement: judgeEvent(parsed.value), text: text.trim() };
 }
 
 /**
@@ -53,7 +53,7 @@ export function judgeText(text: string): JudgedInput {
  */
 export function judgeValue(value: unknown, raw?: string | (() => string | undefined)): JudgedInput {
   const judgement = judgeEvent(value);
-  if (typeof raw === 'string') return { raw, rawEncoding: 'utf8', judgement };
+  if (typeof raw === 'string') return { raw, rawEncoding: 'utf8', judgement, text: raw.trim() };
   let text: string | undefined;
   return {
     get raw(): string {

@@ -44,9 +44,11 @@ export type ClientEventRow = [
 
 /**
  * `content_hash` stays null: the rules work out a hash only when an id comes again, from the stored envelope (rows
- * written by earlier versions keep theirs, and it is used).
+ * written by earlier versions keep theirs, and it is used). The envelope is the event's own JSON text when the
+ * input had one (an NDJSON line, a single-event body), else its value serialized: either way the same JSON value,
+ * and every reader parses it.
  */
-export function clientEventRow({ position, event, warnings }: PlannedAppend): ClientEventRow {
+export function clientEventRow({ position, event, warnings, text }: PlannedAppend): ClientEventRow {
   const data = event.data as { lead_id?: string; webinar_id: string; session_id?: string };
   return [
     position,
@@ -58,7 +60,7 @@ export function clientEventRow({ position, event, warnings }: PlannedAppend): Cl
     data.session_id ?? event.sessionid ?? null,
     null,
     null,
-    JSON.stringify(event.envelope),
+    text ?? JSON.stringify(event.envelope),
     warnings.length > 0 ? JSON.stringify(warnings) : null,
   ];
 }

@@ -468,6 +468,35 @@ export function storeSuite(name: string, open: OpenStore): void {
       });
     });
 
+    it('stores an event read as JSON text as that text, and knows it again in any spelling', async () => {
+      await withStore(open, async ({ store, sql }) => {
+        // An NDJSON line or a single-event body is stored as written (not serialized again); a batch element,
+        // which has no text of its own, as its value serialized.
+        const value = registered('r-text', 'L-text', 'W-text');
+        const spaced = `  ${JSON.stringify(value, null, 1)}\n`;
+        const element = registered('r-element', 'L-element', 'W-text');
+        const verdicts = await ingest(store, [judgeText(spaced), judgeValue(element, () => undefined)]);
+        assert.deepEqual(statuses(verdicts), ['accepted', 'accepted']);
+        assert.deepEqual(await sql('SELECT envelope FROM events ORDER BY position'), [
+          { envelope: spaced.trim() },
+          { envelope: JSON.stringify(element) },
+        ]);
+        // The feed serves the value; a retry in another spelling (compact, keys reordered) is a duplicate.
+        const [stored] = await store.readEvents(0, 1);
+        const { position: _position, recordedat: _recordedat, ...submitted } = stored!.event;
+        assert.deepEqual(submitted, value);
+        const reordered = Object.fromEntries(Object.entries(value).reverse());
+        assert.deepEqual(statuses(await ingest(store, [JSON.stringify(reordered), value])), [
+          'duplicate',
+          'duplicate',
+        ]);
+        assert.deepEqual(
+          statuses(await ingest(store, [{ ...value, data: { ...(value['data'] as object), source: 'x' } }])),
+          ['rejected:ID_CONFLICT'],
+        );
+      });
+    });
+
     it('stores backslashes, "\\N" and non-ASCII text exactly, in columns and envelopes', async () => {
       await withStore(open, async ({ store }) => {
         // Backslashes (the escape of COPY's text format) and what it reads as a tab, newline, CR or NULL, in the
