@@ -103,9 +103,11 @@ export async function classifyPending(
   }
   const derived: DerivedEvent[] = [];
   for (const event of events) derived.push(...evolveAttendance(state, event, now));
-  const appended = await appendAsFresh(tx, derived, now);
   await tx.saveAttendance(state);
   await tx.setCheckpoint(CLASSIFIER, last);
+  // The append last: on PostgreSQL it takes the log lock, which every writer of the log waits for; held from here
+  // to the commit only, not over the writes above.
+  const appended = await appendAsFresh(tx, derived, now);
   return { scanned: last - after, derived, ...(appended && { appended }) };
 }
 

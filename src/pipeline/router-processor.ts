@@ -17,11 +17,10 @@ export async function routePending(
   const { events, last } = await pendingEvents(tx, after, limit, [CLASSIFIED], fresh);
   if (last === after) return { scanned: 0, derived: [] };
   const routes = events.map(routeClassification);
-  if (routes.length > 0) {
-    await tx.appendDerived(routes, now);
-    await tx.recordRoutes(routes);
-  }
+  if (routes.length > 0) await tx.recordRoutes(routes);
   await tx.setCheckpoint(ROUTER, last);
+  // The append last: on PostgreSQL it takes the log lock, held from here to the commit only (classifyPending).
+  if (routes.length > 0) await tx.appendDerived(routes, now);
   return { scanned: last - after, derived: routes };
 }
 

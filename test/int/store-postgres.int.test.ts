@@ -248,6 +248,110 @@ if (!available) {
       });
     });
 
+    it('an evaluation waits for an open router step instead of deadlocking with it', async () => {
+      await withStore(openPostgres, async ({ store: a, reopen }) => {
+        const b = await reopen();
+        // L-1 entered and never completed: evaluation will write its attendance row under the log lock.
+        await ingest(a, [registered('r-1', 'L-1', 'W-1'), entered('e-1', 'L-1', 'W-1', 'S-1')]);
+        await drainClassifier(a);
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let routed!: () => void;
+        const holdsRow = new Promise<void>((resolve) => (routed = resolve));
+        // A router step as routePending runs it: its route written (row lock on L-1's record), then, later, the
+        // append, which takes the log lock.
+        const router = a.transaction('router', async (tx) => {
+          await tx.recordRoutes([
+            {
+              specversion: '1.0',
+              id: 'route-1',
+              source: 'webinar-events/test',
+              type: ROUTE,
+              time: '2026-11-26T11:00:00Z',
+              causationid: 'classification-1',
+              data: { status: 'not_attended', lead_id: 'L-1', webinar_id: 'W-1' },
+            },
+          ]);
+          routed();
+          await gate;
+          await tx.appendDerived([], '2026-11-26T11:00:00Z');
+        });
+        await holdsRow;
+        // Holding the log lock, this evaluation would wait for L-1's row while the router waits for the log lock:
+        // a cycle PostgreSQL breaks by failing one of them (deadlock_detected). It takes the router lock first.
+        const evaluation = evaluateAttendance(b, { webinarId: 'W-1', requester: 'test' }, tickingClock());
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        release();
+        await router;
+        const falses = await evaluation;
+        assert.deepEqual(
+          falses.map((e) => [e.type, e.data['lead_id'], e.data['attended']]),
+          [[CLASSIFIED, 'L-1', false]],
+        );
+      });
+    });
+
+    it('derives every classification once with intake, processors and evaluations all running at once', async () => {
+      await withStore(openPostgres, async ({ store: a, reopen }) => {
+        const b = await reopen();
+        // Classifier and router steps write attendance rows before they take the log lock, evaluation under it
+        // (src/store/postgres/README.md, "Concurrency"). Small batches through two instances keep every kind of
+        // transaction open at once; a deadlock would fail one of them (the test above forces the one case).
+        const webinars = ['W-0', 'W-1', 'W-2', 'W-3'];
+        const events = funnelEvents(webinars.length, 80);
+        let ingesting = true;
+        const loop = async (step: () => Promise<unknown>): Promise<number> => {
+          let runs = 0;
+          while (ingesting) {
+            await step();
+            runs++;
+          }
+          return runs;
+        };
+        const stores = [a, b];
+        const work = Promise.all([
+          ...stores.map((store) =>
+            loop(async () => {
+              await drainClassifier(store, tickingClock());
+              await drainRouter(store, tickingClock());
+            }),
+          ),
+          ...stores.flatMap((store) =>
+            webinars.map((webinarId) =>
+              loop(() =>
+                evaluateAttendance(store, { webinarId, requester: 'deadlock-test' }, tickingClock()),
+              ),
+            ),
+          ),
+        ]);
+        try {
+          await Promise.all([
+            (async () => {
+              for (const batch of chunks(events, 40)) await ingest(a, batch);
+            })(),
+            (async () => {
+              for (const batch of chunks(shuffled(events, 7), 40)) await ingest(b, batch);
+            })(),
+          ]);
+        } finally {
+          ingesting = false;
+        }
+        const runs = await work;
+        assert.ok(
+          runs.every((n) => n > 0),
+          `every loop ran: ${runs.join(', ')}`,
+        );
+        await Promise.all([drainClassifier(a), drainClassifier(b)]);
+        await Promise.all([drainRouter(a), drainRouter(b)]);
+        const log = await wholeLog(a);
+        assertGapFree(log);
+        const { classifications } = assertDerivedOnce(log);
+        assert.ok(classifications > 0);
+        const clientEvents = log.filter((e) => e.event['type'] !== CLASSIFIED && e.event['type'] !== ROUTE);
+        assert.equal(clientEvents.length, events.length, 'every client event stored once');
+      });
+    });
+
     it('the relay lease: one instance holds it at a time, the other is told so at once; failing work frees it', async () => {
       await withStore(openPostgres, async ({ store: a, reopen }) => {
         const b = await reopen();

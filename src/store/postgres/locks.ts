@@ -17,13 +17,18 @@ export const LOCK = {
 } as const;
 export type LockName = keyof typeof LOCK;
 
-/** The processor lock a transaction takes first; 'evaluation' runs the classifier, so it shares its lock. */
-export const PROCESSOR_LOCK: Record<TxPurpose, LockName | null> = {
-  intake: null,
-  classifier: 'classifier',
-  evaluation: 'classifier',
-  router: 'router',
-  relay: 'relay',
+/**
+ * The processor locks a transaction takes first, in this order. 'evaluation' runs the classifier, so it shares its
+ * lock; it also takes the router's, because it writes `attendance` while holding the log lock, and a router step
+ * writes `attendance` before it takes the log lock (README.md, "Concurrency"): with both processors excluded, no
+ * transaction holding attendance rows can be waiting for the log lock that evaluation holds.
+ */
+export const PROCESSOR_LOCKS: Record<TxPurpose, readonly LockName[]> = {
+  intake: [],
+  classifier: ['classifier'],
+  evaluation: ['classifier', 'router'],
+  router: ['router'],
+  relay: ['relay'],
 };
 
 /** Purposes that take the log lock at the start, not only when they append (see README.md). */

@@ -12,7 +12,7 @@ import type {
   WebinarSummary,
 } from '../port.js';
 import { REJECTIONS_PAGE_BYTES } from '../port.js';
-import { LOCK, LOG_LOCK_AT_START, PROCESSOR_LOCK, lockNamespace } from './locks.js';
+import { LOCK, LOG_LOCK_AT_START, PROCESSOR_LOCKS, lockNamespace } from './locks.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresTx } from './postgres-tx.js';
 import { feedEventFromRow, type FeedRow } from '../log-rows.js';
@@ -226,9 +226,9 @@ export class PostgresEventStore implements EventStore {
       // READ COMMITTED: every statement sees what committed before it, so reads after a lock see its last holder.
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       const tx = new PostgresTx(client, this.namespace);
-      // Lock order is always processor lock, then log lock: no deadlock between purposes.
-      const processor = PROCESSOR_LOCK[purpose];
-      if (processor !== null) await tx.lock(processor);
+      // Lock order is always processor locks (classifier before router), then log lock: no deadlock between
+      // purposes.
+      for (const processor of PROCESSOR_LOCKS[purpose]) await tx.lock(processor);
       if (LOG_LOCK_AT_START.has(purpose)) await tx.lock('log');
       const result = await work(tx);
       await client.query('COMMIT');

@@ -41,6 +41,21 @@ const byFirst = (row: readonly unknown[]): string => row[0] as string;
 const distinct = <T extends readonly unknown[]>(rows: Iterable<T>, key: (row: T) => string): unknown[][] =>
   transpose(lastByKey(rows, key));
 
+/**
+ * As `distinct`, in the order of the keys: the classifier's and the router's writes to `attendance` can run at
+ * the same time (neither holds the log lock yet), and two multi-row statements that lock rows in one order
+ * cannot deadlock each other.
+ */
+function distinctInKeyOrder<T extends readonly unknown[]>(
+  rows: Iterable<T>,
+  key: (row: T) => string,
+): unknown[][] {
+  const unique = new Map<string, T>();
+  for (const row of rows) unique.set(key(row), row);
+  const keys = [...unique.keys()].sort();
+  return transpose(keys.map((k) => unique.get(k)!));
+}
+
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 /**
@@ -272,7 +287,7 @@ export class PostgresTx implements StoreTx {
         r.verdict,
         r.classified_at,
       ]);
-      await q.query(sql.upsertAttendance, distinct(rows, byPair));
+      await q.query(sql.upsertAttendance, distinctInKeyOrder(rows, byPair));
     }
     if (state.dirtySessions.size > 0) {
       const rows = [...state.dirtySessions].map((s) => [
@@ -306,10 +321,11 @@ export class PostgresTx implements StoreTx {
       const data = route.data as { status: string; webinar_id: string; lead_id: string };
       return [data.status, data.webinar_id, data.lead_id];
     });
-    // Keyed by webinar × lead: a later route of the same lead (false, then true) wins, as in SQLite.
+    // Keyed by webinar × lead: a later route of the same lead (false, then true) wins, as in SQLite; in the
+    // order saveAttendance writes the records.
     await this.client.query(
       sql.recordRoutes,
-      distinct(rows, (r) => key2(r[1] as string, r[2] as string)),
+      distinctInKeyOrder(rows, (r) => key2(r[1] as string, r[2] as string)),
     );
   }
 }
