@@ -20,6 +20,7 @@ import type { FormsCatalog, JudgedInput, Verdict } from './intake/index.js';
 import {
   GroupCommit,
   InProcessProcessors,
+  RecentLog,
   drainRouter,
   evaluateAttendance,
   ingestBatch,
@@ -243,6 +244,11 @@ export async function openRuntime(
   }
   const metrics = new ServiceMetrics();
   const logNotifier = new LogNotifier();
+  // One process owning an SQLite file classifies and routes inside the intake transaction: one commit per
+  // batch. Elsewhere processors take their own locks (PostgreSQL) or run as workers; those of this process take
+  // what it committed lately from memory instead of reading the log back.
+  const inlineProcessors = config.processors && store.kind === 'sqlite';
+  const recent = config.processors && !inlineProcessors ? new RecentLog() : undefined;
   const processors = config.processors
     ? new InProcessProcessors(
         store,
@@ -256,7 +262,7 @@ export async function openRuntime(
             onProcessorError?.(error);
           },
         },
-        { classifier: true, router: true, bus },
+        { classifier: true, router: true, bus, recent },
       )
     : null;
   const writes = new WriteHealth();
@@ -276,9 +282,6 @@ export async function openRuntime(
     if (classified.length > 0) logNotifier.notify();
     return classified;
   };
-  // One process owning an SQLite file classifies and routes inside the intake transaction: one commit per
-  // batch. Elsewhere processors take their own locks (PostgreSQL) or run as workers.
-  const inlineProcessors = processors !== null && store.kind === 'sqlite';
   const ingestNow = async (inputs: JudgedInput[], origin: string): Promise<Verdict[]> => {
     let verdicts: Verdict[];
     try {
@@ -286,6 +289,7 @@ export async function openRuntime(
         forms,
         origin,
         inlineProcessors,
+        recent,
         onDerived: (events) => metrics.countDerived(events),
       });
     } catch (error) {

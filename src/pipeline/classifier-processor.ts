@@ -2,6 +2,7 @@ import { AttendanceState, evaluateWebinar, evolveAttendance, attendanceKeysOf } 
 import { CLIENT_EVENT_TYPES, type DerivedEvent, type EventType, type LogEvent } from '../contract/index.js';
 import type { AttendanceKeys, EventStore, StoreTx } from '../store/port.js';
 import { systemClock, type Clock } from './clock.js';
+import type { RecentLog } from './recent-log.js';
 import { randomUUID } from 'node:crypto';
 
 export const CLASSIFIER = 'attendance-classifier';
@@ -40,6 +41,8 @@ export interface FreshLog {
  * What a processor has to read after its checkpoint. Events appended in this very transaction (`fresh`) are taken
  * as they are instead of being read back; only the positions between the checkpoint and them are read (in the
  * embedded runtime, the derived events of the previous batch, whose envelopes a scan of other types skips).
+ * Otherwise the positions right after the checkpoint that this process committed lately (`recent`) are taken from
+ * memory, up to the first one it does not hold; and only without any of those is the log read.
  */
 export async function pendingEvents(
   tx: StoreTx,
@@ -47,6 +50,7 @@ export async function pendingEvents(
   limit: number,
   types: readonly EventType[],
   fresh?: FreshLog,
+  recent?: RecentLog,
 ): Promise<{ events: readonly LogEvent[]; last: number }> {
   if (fresh !== undefined && fresh.first > after && fresh.first - 1 - after <= limit) {
     const gap = fresh.first - 1 - after;
@@ -56,6 +60,14 @@ export async function pendingEvents(
       const own = fresh.events.filter((e) => wanted.has(e.type));
       return { events: before.events.length > 0 ? [...before.events, ...own] : own, last: fresh.last };
     }
+  }
+  const remembered = recent?.take(after, limit) ?? [];
+  if (remembered.length > 0) {
+    const wanted = new Set<string>(types);
+    return {
+      events: remembered.filter((e) => wanted.has(e.type)),
+      last: remembered[remembered.length - 1]!.position,
+    };
   }
   return tx.readLog(after, limit, types);
 }
@@ -87,9 +99,10 @@ export async function classifyPending(
   limit: number,
   now: string,
   fresh?: FreshLog,
+  recent?: RecentLog,
 ): Promise<StepResult> {
   const after = await tx.checkpoint(CLASSIFIER);
-  const { events, last } = await pendingEvents(tx, after, limit, CLIENT_EVENT_TYPES, fresh);
+  const { events, last } = await pendingEvents(tx, after, limit, CLIENT_EVENT_TYPES, fresh, recent);
   if (last === after) return { scanned: 0, derived: [] };
   const state = await tx.loadAttendance(keysOf(events));
   // Records reached through a session's lead are loaded as the sessions become known.
@@ -111,15 +124,22 @@ export async function classifyPending(
   return { scanned: last - after, derived, ...(appended && { appended }) };
 }
 
-/** Runs classifier steps (a transaction each) until it has caught up with the log, or `signal` aborts. */
+/**
+ * Runs classifier steps (a transaction each) until it has caught up with the log, or `signal` aborts. With
+ * `recent`, it takes what this process committed from there and adds what it appends once committed.
+ */
 export async function drainClassifier(
   store: EventStore,
   clock: Clock = systemClock,
   signal?: AbortSignal,
+  recent?: RecentLog,
 ): Promise<DerivedEvent[]> {
   const all: DerivedEvent[] = [];
   while (signal?.aborted !== true) {
-    const step = await store.transaction('classifier', (tx) => classifyPending(tx, PROCESSOR_BATCH, clock()));
+    const step = await store.transaction('classifier', (tx) =>
+      classifyPending(tx, PROCESSOR_BATCH, clock(), undefined, recent),
+    );
+    if (step.appended !== undefined) recent?.add(step.appended.events);
     all.push(...step.derived);
     if (step.scanned === 0) break;
   }

@@ -12,6 +12,7 @@ import type { PlannedAppend } from '../intake/index.js';
 import type { EventStore } from '../store/port.js';
 import { PROCESSOR_BATCH, classifyPending } from './classifier-processor.js';
 import { systemClock, type Clock } from './clock.js';
+import type { RecentLog } from './recent-log.js';
 import { routePending } from './router-processor.js';
 
 export interface IngestOptions {
@@ -25,6 +26,8 @@ export interface IngestOptions {
    */
   readonly inlineProcessors?: boolean;
   readonly onDerived?: (events: readonly DerivedEvent[]) => void;
+  /** Gets the accepted events once committed, for this process's processors (when they are not inline). */
+  readonly recent?: RecentLog | undefined;
 }
 
 function logEventOf(append: PlannedAppend): LogEvent {
@@ -127,11 +130,13 @@ export async function ingestBatch(
   const keys = intakeKeys(inputs);
   const clock = options.clock ?? systemClock;
   let derived: DerivedEvent[] = [];
+  let appended: readonly PlannedAppend[] = [];
   const verdicts = await store.transaction('intake', async (tx) => {
     const state = await tx.loadIntakeState(keys);
     const plan = planIntake(state, inputs, options.forms, (await tx.head()) + 1);
     const at = clock();
     if (plan.appends.length > 0) await tx.appendClientEvents(plan.appends, at);
+    appended = plan.appends;
     if (plan.rejections.length > 0) await tx.quarantine(plan.rejections, options.origin, at);
     if (options.inlineProcessors && plan.appends.length > 0) {
       const first = plan.appends[0]!.position;
@@ -149,6 +154,7 @@ export async function ingestBatch(
     }
     return plan.verdicts;
   });
+  if (options.recent !== undefined && appended.length > 0) options.recent.add(appended.map(logEventOf));
   if (derived.length > 0) options.onDerived?.(derived);
   return verdicts;
 }

@@ -4,6 +4,7 @@ import type { EventStore } from '../store/port.js';
 import { drainClassifier } from './classifier-processor.js';
 import { systemClock, type Clock } from './clock.js';
 import { drainRelay } from './relay-processor.js';
+import type { RecentLog } from './recent-log.js';
 import { drainRouter } from './router-processor.js';
 
 export interface ProcessorObserver {
@@ -16,6 +17,8 @@ export interface ProcessorSet {
   readonly router: boolean;
   /** Publishes the log to the bus after the others (when a bus is configured). */
   readonly bus: EventBus | null;
+  /** What this process committed lately, which the classifier and router take instead of reading the log back. */
+  readonly recent?: RecentLog | undefined;
 }
 
 /**
@@ -72,8 +75,11 @@ export class InProcessProcessors {
       this.again = false;
       try {
         const signal = this.stopping.signal;
-        const classified = this.set.classifier ? await drainClassifier(this.store, this.clock, signal) : [];
-        const routed = this.set.router ? await drainRouter(this.store, this.clock, signal) : [];
+        const { recent } = this.set;
+        const classified = this.set.classifier
+          ? await drainClassifier(this.store, this.clock, signal, recent)
+          : [];
+        const routed = this.set.router ? await drainRouter(this.store, this.clock, signal, recent) : [];
         if (classified.length + routed.length > 0) this.observer.derived?.([...classified, ...routed]);
         if (this.set.bus !== null) await drainRelay(this.store, this.set.bus, signal);
       } catch (error) {

@@ -2,7 +2,14 @@ import { CLASSIFIED, type DerivedEvent } from '../contract/index.js';
 import { routeClassification } from '../routing/index.js';
 import type { EventStore, StoreTx } from '../store/port.js';
 import { systemClock, type Clock } from './clock.js';
-import { PROCESSOR_BATCH, pendingEvents, type FreshLog, type StepResult } from './classifier-processor.js';
+import {
+  PROCESSOR_BATCH,
+  appendAsFresh,
+  pendingEvents,
+  type FreshLog,
+  type StepResult,
+} from './classifier-processor.js';
+import type { RecentLog } from './recent-log.js';
 
 export const ROUTER = 'post-webinar-routing';
 
@@ -12,27 +19,32 @@ export async function routePending(
   limit: number,
   now: string,
   fresh?: FreshLog,
+  recent?: RecentLog,
 ): Promise<StepResult> {
   const after = await tx.checkpoint(ROUTER);
-  const { events, last } = await pendingEvents(tx, after, limit, [CLASSIFIED], fresh);
+  const { events, last } = await pendingEvents(tx, after, limit, [CLASSIFIED], fresh, recent);
   if (last === after) return { scanned: 0, derived: [] };
   const routes = events.map(routeClassification);
   if (routes.length > 0) await tx.recordRoutes(routes);
   await tx.setCheckpoint(ROUTER, last);
   // The append last: on PostgreSQL it takes the log lock, held from here to the commit only (classifyPending).
-  if (routes.length > 0) await tx.appendDerived(routes, now);
-  return { scanned: last - after, derived: routes };
+  const appended = await appendAsFresh(tx, routes, now);
+  return { scanned: last - after, derived: routes, ...(appended && { appended }) };
 }
 
-/** Runs router steps (a transaction each) until it has caught up with the log, or `signal` aborts. */
+/** Runs router steps (a transaction each) until it has caught up with the log, or `signal` aborts (`recent`: drainClassifier). */
 export async function drainRouter(
   store: EventStore,
   clock: Clock = systemClock,
   signal?: AbortSignal,
+  recent?: RecentLog,
 ): Promise<DerivedEvent[]> {
   const all: DerivedEvent[] = [];
   while (signal?.aborted !== true) {
-    const step = await store.transaction('router', (tx) => routePending(tx, PROCESSOR_BATCH, clock()));
+    const step = await store.transaction('router', (tx) =>
+      routePending(tx, PROCESSOR_BATCH, clock(), undefined, recent),
+    );
+    if (step.appended !== undefined) recent?.add(step.appended.events);
     all.push(...step.derived);
     if (step.scanned === 0) break;
   }

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { ROUTE, CLASSIFIED } from '../../src/contract/index.js';
-import { drainClassifier, drainRouter, evaluateAttendance } from '../../src/pipeline/index.js';
+import type { EventType } from '../../src/contract/index.js';
+import { EMPTY_FORMS_CATALOG } from '../../src/intake/index.js';
+import {
+  RecentLog,
+  drainClassifier,
+  drainRouter,
+  evaluateAttendance,
+  ingestBatch,
+} from '../../src/pipeline/index.js';
 import type { Verdict } from '../../src/intake/index.js';
 import { copyRows } from '../../src/store/postgres/copy.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
@@ -15,6 +23,7 @@ import {
   assertGapFree,
   entered,
   ingest,
+  judge,
   registered,
   storeSuite,
   tickingClock,
@@ -245,6 +254,62 @@ if (!available) {
           checkpoints['post-webinar-routing'],
           log.filter((e) => e.event['type'] === CLASSIFIED).at(-1)!.position,
         );
+      });
+    });
+
+    it("processors take this process's recent events from memory and read the log for another's", async () => {
+      await withStore(openPostgres, async ({ store: a, reopen }) => {
+        const b = await reopen();
+        const recent = new RecentLog();
+        const reads: number[] = [];
+        const transaction = a.transaction.bind(a);
+        a.transaction = (purpose, work) =>
+          transaction(purpose, (tx) =>
+            work(
+              new Proxy(tx, {
+                get(target, key) {
+                  if (key === 'readLog') {
+                    return (after: number, limit: number, types: EventType[]) => {
+                      reads.push(after);
+                      return target.readLog(after, limit, types);
+                    };
+                  }
+                  const value = Reflect.get(target, key) as unknown;
+                  return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+                },
+              }),
+            ),
+          );
+        const events = funnelEvents(2, 30);
+        const third = Math.floor(events.length / 3);
+        const intake = (store: EventStore, batch: typeof events, withRecent: boolean) =>
+          ingestBatch(store, batch.map(judge), {
+            forms: EMPTY_FORMS_CATALOG,
+            origin: 'test',
+            clock: tickingClock(),
+            ...(withRecent && { recent }),
+          });
+        await intake(a, events.slice(0, third), true);
+        const gapAfter = third;
+        await intake(b, events.slice(third, 2 * third), false); // another instance: not in a's memory
+        await intake(a, events.slice(2 * third), true);
+        await drainClassifier(a, tickingClock(), undefined, recent);
+        await drainRouter(a, tickingClock(), undefined, recent);
+        assert.ok(
+          !reads.includes(0),
+          `the first positions came from memory: reads after ${reads.join(', ')}`,
+        );
+        assert.ok(
+          reads.includes(gapAfter),
+          `the other instance's events were read: reads after ${reads.join(', ')}`,
+        );
+        const log = await wholeLog(a);
+        assertGapFree(log);
+        // 2 webinars × 30 leads, 12 of each 30 complete (24 of 60, as in the tests above): one `true` each.
+        assert.deepEqual(assertDerivedOnce(log), { classifications: 2 * 12, routes: 2 * 12 });
+        // Nothing is left for a processor without memory: both checkpoints are at the head.
+        assert.deepEqual(await drainClassifier(b), []);
+        assert.deepEqual(await drainRouter(b), []);
       });
     });
 
