@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { ROUTE, CLASSIFIED } from '../../src/contract/index.js';
 import type { EventType } from '../../src/contract/index.js';
-import { EMPTY_FORMS_CATALOG } from '../../src/intake/index.js';
+import { EMPTY_FORMS_CATALOG, intakeKeys, planIntake } from '../../src/intake/index.js';
 import {
   RecentLog,
   drainClassifier,
@@ -479,6 +479,65 @@ if (!available) {
         const verdicts = await ingest(store, [registered('r-after-cut', 'L-after-cut', 'W-cut')]);
         assert.equal(verdicts[0]!.status, 'accepted');
       });
+    });
+
+    it('fails, not hangs, when its connection is cut while a COPY of the log runs', async () => {
+      const fresh = await freshSchema(url);
+      const store = await PostgresEventStore.open(url, { schema: fresh.schema });
+      const blocker = new pg.Client({ connectionString: url });
+      await blocker.connect();
+      try {
+        // An uncommitted row at position 1 makes the intake's COPY (also at position 1) wait on the primary key.
+        await blocker.query(`SET search_path TO "${fresh.schema}"`);
+        await blocker.query('BEGIN');
+        await blocker.query(
+          `INSERT INTO events (position, source, id, type, envelope, recorded_at) VALUES (1, '/b', 'b', 'x', '{}', 'x')`,
+        );
+        let pid = 0;
+        const cut = store.transaction('intake', async (tx) => {
+          const client = (tx as unknown as { client: { query(text: string): Promise<pg.QueryResult> } })
+            .client;
+          pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+          const state = await tx.loadIntakeState(intakeKeys([judge(registered('r-cut', 'L-cut', 'W-cut'))]));
+          const plan = planIntake(
+            state,
+            [judge(registered('r-cut', 'L-cut', 'W-cut'))],
+            EMPTY_FORMS_CATALOG,
+            1,
+          );
+          await tx.appendClientEvents(plan.appends, '2026-11-29T00:00:00Z');
+        });
+        const outcome = cut.then(
+          () => 'resolved',
+          (error: Error & { code?: string }) => `rejected ${error.code ?? ''} ${error.message}`,
+        );
+        // Once the COPY waits for the lock, its backend is terminated (as a PostgreSQL restart would).
+        for (let waited = 0; ; waited += 50) {
+          assert.ok(waited < 10_000, 'the COPY never waited for the lock');
+          const waiting = await onPostgres(
+            url,
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${pid} AND wait_event_type = 'Lock'`,
+          );
+          if (pid !== 0 && waiting.rows[0].n === 1) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await onPostgres(url, `SELECT pg_terminate_backend(${pid})`);
+        let timer: NodeJS.Timeout | undefined;
+        const settled = await Promise.race([
+          outcome,
+          new Promise<string>((r) => (timer = setTimeout(() => r('still pending after 10 s'), 10_000))),
+        ]);
+        clearTimeout(timer);
+        assert.match(settled, /^rejected .*(57P01|terminat|connection)/i);
+        await blocker.query('ROLLBACK');
+        // The broken connection was discarded: the next transaction gets a working one.
+        const verdicts = await ingest(store, [registered('r-after', 'L-after', 'W-cut')]);
+        assert.equal(verdicts[0]!.status, 'accepted');
+      } finally {
+        await blocker.end().catch(() => undefined);
+        await store.close();
+        await fresh.drop();
+      }
     });
 
     it('copies rows whose text holds what COPY reads as escapes, tabs, line ends and NULL, exactly', async () => {
