@@ -11,8 +11,9 @@ export interface JudgedInput {
   readonly rawEncoding: 'utf8' | 'base64';
   readonly judgement: Judgement;
   /**
-   * The input's own JSON text, when it was read as one (an NDJSON line, a single-event body): an accepted event
-   * is stored as this text instead of being serialized again. Absent for a batch element.
+   * The input's own JSON text, when it was read as one (an NDJSON line, a single-event body) and is short enough
+   * (STORED_TEXT_MAX_CHARS): an accepted event is stored as this text instead of being serialized again. Absent for
+   * a batch element.
    */
   readonly text?: string;
 }

@@ -42,12 +42,25 @@ function logEventOf(append: PlannedAppend): LogEvent {
   };
 }
 
+/**
+ * Up to this many characters an input's own JSON text is what gets stored for an accepted event (saving its
+ * serialization); a longer text is stored serialized instead. The text keeps any whitespace between tokens, so
+ * without this bound a padded event could store as much as the body limit allows, where the contract bounds the
+ * serialized envelope at tens of kilobytes, and every reader of the log pages by count, not bytes.
+ */
+export const STORED_TEXT_MAX_CHARS = 16 * 1024;
+
+/** The input's text as it may be stored for the event (JudgedInput.text), or undefined to serialize the value. */
+function storableText(text: string): string | undefined {
+  return text.length <= STORED_TEXT_MAX_CHARS ? text.trim() : undefined;
+}
+
 /** Judges one JSON text (an NDJSON line, a request body holding one event). */
 export function judgeText(text: string): JudgedInput {
   const parsed = parseJson(text);
   if (!parsed.ok)
     return { raw: text, rawEncoding: 'utf8', judgement: { ok: false, id: null, errors: [parsed.issue] } };
-  return { raw: text, rawEncoding: 'utf8', judgement: judgeEvent(parsed.value), text: text.trim() };
+  return { raw: text, rawEncoding: 'utf8', judgement: judgeEvent(parsed.value), text: storableText(text) };
 }
 
 /**
@@ -56,7 +69,7 @@ export function judgeText(text: string): JudgedInput {
  */
 export function judgeValue(value: unknown, raw?: string | (() => string | undefined)): JudgedInput {
   const judgement = judgeEvent(value);
-  if (typeof raw === 'string') return { raw, rawEncoding: 'utf8', judgement, text: raw.trim() };
+  if (typeof raw === 'string') return { raw, rawEncoding: 'utf8', judgement, text: storableText(raw) };
   let text: string | undefined;
   return {
     get raw(): string {

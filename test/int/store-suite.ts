@@ -23,6 +23,7 @@ import {
   drainClassifier,
   drainRouter,
   evaluateAttendance,
+  STORED_TEXT_MAX_CHARS,
   ingestBatch,
   judgeText,
   judgeValue,
@@ -471,15 +472,24 @@ export function storeSuite(name: string, open: OpenStore): void {
     it('stores an event read as JSON text as that text, and knows it again in any spelling', async () => {
       await withStore(open, async ({ store, sql }) => {
         // An NDJSON line or a single-event body is stored as written (not serialized again); a batch element,
-        // which has no text of its own, as its value serialized.
+        // which has no text of its own, as its value serialized; and so is a text longer than
+        // STORED_TEXT_MAX_CHARS, so that padding between tokens cannot make a stored envelope larger than the
+        // contract allows a serialized one to be.
         const value = registered('r-text', 'L-text', 'W-text');
         const spaced = `  ${JSON.stringify(value, null, 1)}\n`;
         const element = registered('r-element', 'L-element', 'W-text');
-        const verdicts = await ingest(store, [judgeText(spaced), judgeValue(element, () => undefined)]);
-        assert.deepEqual(statuses(verdicts), ['accepted', 'accepted']);
+        const padded = registered('r-padded', 'L-padded', 'W-text');
+        const paddedText = JSON.stringify(padded).replace(',', `,${' '.repeat(STORED_TEXT_MAX_CHARS)}`);
+        const verdicts = await ingest(store, [
+          judgeText(spaced),
+          judgeValue(element, () => undefined),
+          judgeText(paddedText),
+        ]);
+        assert.deepEqual(statuses(verdicts), ['accepted', 'accepted', 'accepted']);
         assert.deepEqual(await sql('SELECT envelope FROM events ORDER BY position'), [
           { envelope: spaced.trim() },
           { envelope: JSON.stringify(element) },
+          { envelope: JSON.stringify(padded) },
         ]);
         // The feed serves the value; a retry in another spelling (compact, keys reordered) is a duplicate.
         const [stored] = await store.readEvents(0, 1);
