@@ -61,7 +61,7 @@ export async function pendingEvents(
       return { events: before.events.length > 0 ? [...before.events, ...own] : own, last: fresh.last };
     }
   }
-  const remembered = recent?.take(after, limit) ?? [];
+  const remembered = await confirmedInLog(tx, after, recent?.take(after, limit) ?? []);
   if (remembered.length > 0) {
     const wanted = new Set<string>(types);
     return {
@@ -70,6 +70,29 @@ export async function pendingEvents(
     };
   }
   return tx.readLog(after, limit, types);
+}
+
+/**
+ * The leading events of `remembered` that the log holds as they are: the same source and id at the same position.
+ * What this process remembers is what it committed, but a database can fall behind a commit it acknowledged (a
+ * failover to a replica that had not received it, a restore): then the log's keys differ, or end, and the
+ * processor reads the log instead. One query over keys, no envelopes.
+ */
+async function confirmedInLog(
+  tx: StoreTx,
+  after: number,
+  remembered: readonly LogEvent[],
+): Promise<readonly LogEvent[]> {
+  if (remembered.length === 0) return remembered;
+  const keys = await tx.logKeys(after, remembered.length);
+  let same = 0;
+  while (same < keys.length) {
+    const key = keys[same]!;
+    const event = remembered[same]!;
+    if (key.position !== event.position || key.source !== event.source || key.id !== event.id) break;
+    same++;
+  }
+  return same === remembered.length ? remembered : remembered.slice(0, same);
 }
 
 /** Appends derived events and describes where they landed. */

@@ -7,9 +7,11 @@ import type { LogEvent } from '../contract/index.js';
  * after its checkpoint from here as long as they follow each other without a gap, and reads the log for the rest:
  * an event another process appended is never here, so the step reads from the first position it finds missing.
  *
- * Only committed events are added (after the commit), and a position, once committed, never changes: what is
- * here is what the log holds. Bounded: the oldest are dropped first, and a processor that fell further behind
- * reads the log as without it.
+ * Only committed events are added (after the commit). A position, once committed, does not change, unless the
+ * database itself falls behind a commit it acknowledged (a failover to a replica that had not received it, a
+ * restore): so a processor takes from here only the events whose position, source and id the log confirms
+ * (pendingEvents, one query over keys, no envelopes). Bounded: the oldest are dropped first, and a processor that
+ * fell further behind reads the log as without it.
  */
 export class RecentLog {
   private readonly events = new Map<number, LogEvent>();

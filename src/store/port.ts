@@ -38,12 +38,20 @@ export interface StoreTx {
     limit: number,
     types: readonly EventType[],
   ): Promise<{ events: LogEvent[]; last: number }>;
+  /** Position, source and id of at most `limit` events after `after`, in order: the log's keys, no envelopes. */
+  logKeys(after: number, limit: number): Promise<LogKey[]>;
   loadAttendance(keys: AttendanceKeys): Promise<AttendanceState>;
   /** Records of a webinar with an entry, no completion and no verdict (what an evaluation classifies). */
   awaitingEvaluation(webinarId: string): Promise<AttendanceRecord[]>;
   saveAttendance(state: AttendanceState): Promise<void>;
   recordEvaluation(evaluation: EvaluationRecord): Promise<void>;
   recordRoutes(routes: readonly DerivedEvent[]): Promise<void>;
+}
+
+export interface LogKey {
+  readonly position: number;
+  readonly source: string;
+  readonly id: string;
 }
 
 export type TxPurpose = 'intake' | 'classifier' | 'router' | 'evaluation' | 'relay';

@@ -313,6 +313,36 @@ if (!available) {
       });
     });
 
+    it('processors trust their memory only where the log holds the same events (a database that fell behind)', async () => {
+      await withStore(openPostgres, async ({ store: a, reopen, sql }) => {
+        const b = await reopen();
+        const recent = new RecentLog();
+        const judged = (events: ReturnType<typeof funnelEvents>) => events.map(judge);
+        const options = { forms: EMPTY_FORMS_CATALOG, origin: 'test', clock: tickingClock() };
+        // `a` commits a funnel and remembers it; then the database loses it (a failover to a replica that had
+        // not received it, a restore) and another instance writes other events at the same positions.
+        const both = funnelEvents(2, 20);
+        const webinarOf = (e: (typeof both)[number]) => (e['data'] as Record<string, unknown>)['webinar_id'];
+        const lost = both.filter((e) => webinarOf(e) === 'W-0');
+        const kept = both.filter((e) => webinarOf(e) === 'W-1');
+        const lostVerdicts = await ingestBatch(a, judged(lost), { ...options, recent });
+        assert.ok(lostVerdicts.every((v) => v.status === 'accepted'));
+        assert.equal(recent.size, lost.length);
+        await sql('DELETE FROM events');
+        const keptVerdicts = await ingestBatch(b, judged(kept), options);
+        assert.ok(keptVerdicts.every((v) => v.status === 'accepted'));
+        await drainClassifier(a, tickingClock(), undefined, recent);
+        await drainRouter(a, tickingClock(), undefined, recent);
+        const log = await wholeLog(a);
+        assertGapFree(log);
+        const classified = log.filter((e) => e.event['type'] === CLASSIFIED);
+        assert.ok(classified.length > 0);
+        for (const c of classified)
+          assert.equal((c.event['data'] as Record<string, unknown>)['webinar_id'], 'W-1');
+        assertDerivedOnce(log);
+      });
+    });
+
     it('an evaluation waits for an open router step instead of deadlocking with it', async () => {
       await withStore(openPostgres, async ({ store: a, reopen }) => {
         const b = await reopen();

@@ -16,7 +16,7 @@ import {
   storedEventRef,
   type StoredEventRow,
 } from '../log-rows.js';
-import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
+import type { AttendanceKeys, EvaluationRecord, LogKey, StoreTx } from '../port.js';
 import { copyRows } from './copy.js';
 import { LOCK, type LockName } from './locks.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
@@ -240,6 +240,10 @@ export class PostgresTx implements StoreTx {
       out.push(logEventFromRow(row));
     }
     return { events: out, last };
+  }
+
+  async logKeys(after: number, limit: number): Promise<LogKey[]> {
+    return (await this.client.query<LogKey>(sql.logKeys, [after, limit])).rows;
   }
 
   async loadAttendance(keys: AttendanceKeys): Promise<AttendanceState> {

@@ -17,7 +17,7 @@ import {
   storedEventRef,
   type StoredEventRow,
 } from '../log-rows.js';
-import type { AttendanceKeys, EvaluationRecord, StoreTx } from '../port.js';
+import type { AttendanceKeys, EvaluationRecord, LogKey, StoreTx } from '../port.js';
 import { attendanceRecordFromRow, type AttendanceRow } from './rows.js';
 
 const uniquePairs = (pairs: Array<[string, string]>): string => {
@@ -63,6 +63,7 @@ const SQL = {
   scanLog: `SELECT position, source, id, type,
       CASE WHEN type IN (SELECT value FROM json_each(?)) THEN envelope END AS envelope
     FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+  logKeys: 'SELECT position, source, id FROM events WHERE position > ? ORDER BY position LIMIT ?',
   loadAttendance: `SELECT a.* FROM json_each(?) j
       JOIN attendance a ON a.webinar_id = j.value ->> 1 AND a.lead_id = j.value ->> 0`,
   loadAttendanceSessions: `SELECT s.* FROM json_each(?) j JOIN attendance_sessions s ON s.session_id = j.value`,
@@ -220,6 +221,10 @@ export class SqliteTx implements StoreTx {
       out.push(logEventFromRow({ ...row, envelope: row.envelope }));
     }
     return { events: out, last };
+  }
+
+  async logKeys(after: number, limit: number): Promise<LogKey[]> {
+    return this.st.logKeys.all(after, limit) as LogKey[];
   }
 
   async loadAttendance(keys: AttendanceKeys): Promise<AttendanceState> {
