@@ -71,6 +71,30 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
+/** Records the `after` of every readLog call the store's transactions make (wrapping `transaction`). */
+function readLogCalls(store: EventStore): number[] {
+  const reads: number[] = [];
+  const transaction = store.transaction.bind(store);
+  store.transaction = (purpose, work) =>
+    transaction(purpose, (tx) =>
+      work(
+        new Proxy(tx, {
+          get(target, key) {
+            if (key === 'readLog') {
+              return (after: number, limit: number, types: EventType[]) => {
+                reads.push(after);
+                return target.readLog(after, limit, types);
+              };
+            }
+            const value = Reflect.get(target, key) as unknown;
+            return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+          },
+        }),
+      ),
+    );
+  return reads;
+}
+
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -261,25 +285,7 @@ if (!available) {
       await withStore(openPostgres, async ({ store: a, reopen }) => {
         const b = await reopen();
         const recent = new RecentLog();
-        const reads: number[] = [];
-        const transaction = a.transaction.bind(a);
-        a.transaction = (purpose, work) =>
-          transaction(purpose, (tx) =>
-            work(
-              new Proxy(tx, {
-                get(target, key) {
-                  if (key === 'readLog') {
-                    return (after: number, limit: number, types: EventType[]) => {
-                      reads.push(after);
-                      return target.readLog(after, limit, types);
-                    };
-                  }
-                  const value = Reflect.get(target, key) as unknown;
-                  return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-                },
-              }),
-            ),
-          );
+        const reads = readLogCalls(a);
         const events = funnelEvents(2, 30);
         const third = Math.floor(events.length / 3);
         const intake = (store: EventStore, batch: typeof events, withRecent: boolean) =>
@@ -340,6 +346,39 @@ if (!available) {
         for (const c of classified)
           assert.equal((c.event['data'] as Record<string, unknown>)['webinar_id'], 'W-1');
         assertDerivedOnce(log);
+      });
+    });
+
+    it('processors take the confirmed part of their memory and read the log from where it differs', async () => {
+      await withStore(openPostgres, async ({ store: a, reopen, sql }) => {
+        const b = await reopen();
+        const recent = new RecentLog();
+        const reads = readLogCalls(a);
+        const options = { forms: EMPTY_FORMS_CATALOG, origin: 'test', clock: tickingClock() };
+        const both = funnelEvents(2, 20);
+        const webinarOf = (e: (typeof both)[number]) => (e['data'] as Record<string, unknown>)['webinar_id'];
+        const first = both.filter((e) => webinarOf(e) === 'W-0');
+        await ingestBatch(a, first.map(judge), { ...options, recent });
+        // The database keeps only the first half of what `a` remembers; another instance fills the rest.
+        const kept = Math.floor(first.length / 2);
+        await sql(`DELETE FROM events WHERE position > ${kept}`);
+        await ingestBatch(b, both.filter((e) => webinarOf(e) === 'W-1').map(judge), options);
+        await drainClassifier(a, tickingClock(), undefined, recent);
+        await drainRouter(a, tickingClock(), undefined, recent);
+        assert.ok(
+          !reads.includes(0),
+          `positions 1..${kept} came from memory: reads after ${reads.join(', ')}`,
+        );
+        assert.ok(reads.includes(kept), `the log was read from ${kept}: reads after ${reads.join(', ')}`);
+        // Nothing was classified that the log does not hold, and everything it holds was.
+        const log = await wholeLog(a);
+        assertGapFree(log);
+        const ids = new Set(log.map((e) => e.event['id']));
+        const classified = log.filter((e) => e.event['type'] === CLASSIFIED);
+        for (const c of classified)
+          assert.ok(ids.has(c.event['causationid']), `${c.event['causationid']} is stored`);
+        assertDerivedOnce(log);
+        assert.deepEqual(await drainClassifier(b), []);
       });
     });
 
