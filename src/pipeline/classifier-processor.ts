@@ -56,20 +56,21 @@ export async function pendingEvents(
     const gap = fresh.first - 1 - after;
     const before = gap > 0 ? await tx.readLog(after, gap, types) : { events: [], last: after };
     if (before.last === fresh.first - 1) {
-      const wanted = new Set<string>(types);
-      const own = fresh.events.filter((e) => wanted.has(e.type));
+      const own = ofTypes(fresh.events, types);
       return { events: before.events.length > 0 ? [...before.events, ...own] : own, last: fresh.last };
     }
   }
   const remembered = await confirmedInLog(tx, after, recent?.take(after, limit) ?? []);
   if (remembered.length > 0) {
-    const wanted = new Set<string>(types);
-    return {
-      events: remembered.filter((e) => wanted.has(e.type)),
-      last: remembered[remembered.length - 1]!.position,
-    };
+    return { events: ofTypes(remembered, types), last: remembered[remembered.length - 1]!.position };
   }
   return tx.readLog(after, limit, types);
+}
+
+/** The events of `types` among `events` (taken from memory, where readLog would have filtered them). */
+function ofTypes(events: readonly LogEvent[], types: readonly EventType[]): LogEvent[] {
+  const wanted = new Set<string>(types);
+  return events.filter((e) => wanted.has(e.type));
 }
 
 /**
@@ -148,25 +149,37 @@ export async function classifyPending(
 }
 
 /**
- * Runs classifier steps (a transaction each) until it has caught up with the log, or `signal` aborts. With
- * `recent`, it takes what this process committed from there and adds what it appends once committed.
+ * Runs a processor's steps (a transaction each) until it has caught up with the log, or `signal` aborts. With
+ * `recent`, a step takes what this process committed from there, and what it appends is added once committed.
  */
-export async function drainClassifier(
+export async function drainSteps(
+  store: EventStore,
+  purpose: 'classifier' | 'router',
+  step: (tx: StoreTx, now: string) => Promise<StepResult>,
+  clock: Clock,
+  signal: AbortSignal | undefined,
+  recent: RecentLog | undefined,
+): Promise<DerivedEvent[]> {
+  const all: DerivedEvent[] = [];
+  while (signal?.aborted !== true) {
+    const result = await store.transaction(purpose, (tx) => step(tx, clock()));
+    if (result.appended !== undefined) recent?.add(result.appended.events);
+    all.push(...result.derived);
+    if (result.scanned === 0) break;
+  }
+  return all;
+}
+
+/** Classifier steps until caught up (drainSteps). */
+export function drainClassifier(
   store: EventStore,
   clock: Clock = systemClock,
   signal?: AbortSignal,
   recent?: RecentLog,
 ): Promise<DerivedEvent[]> {
-  const all: DerivedEvent[] = [];
-  while (signal?.aborted !== true) {
-    const step = await store.transaction('classifier', (tx) =>
-      classifyPending(tx, PROCESSOR_BATCH, clock(), undefined, recent),
-    );
-    if (step.appended !== undefined) recent?.add(step.appended.events);
-    all.push(...step.derived);
-    if (step.scanned === 0) break;
-  }
-  return all;
+  const step = (tx: StoreTx, now: string): Promise<StepResult> =>
+    classifyPending(tx, PROCESSOR_BATCH, now, undefined, recent);
+  return drainSteps(store, 'classifier', step, clock, signal, recent);
 }
 
 export interface EvaluationInput {

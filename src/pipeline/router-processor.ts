@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import {
   PROCESSOR_BATCH,
   appendAsFresh,
+  drainSteps,
   pendingEvents,
   type FreshLog,
   type StepResult,
@@ -32,21 +33,14 @@ export async function routePending(
   return { scanned: last - after, derived: routes, ...(appended && { appended }) };
 }
 
-/** Runs router steps (a transaction each) until it has caught up with the log, or `signal` aborts (`recent`: drainClassifier). */
-export async function drainRouter(
+/** Router steps until caught up (drainSteps). */
+export function drainRouter(
   store: EventStore,
   clock: Clock = systemClock,
   signal?: AbortSignal,
   recent?: RecentLog,
 ): Promise<DerivedEvent[]> {
-  const all: DerivedEvent[] = [];
-  while (signal?.aborted !== true) {
-    const step = await store.transaction('router', (tx) =>
-      routePending(tx, PROCESSOR_BATCH, clock(), undefined, recent),
-    );
-    if (step.appended !== undefined) recent?.add(step.appended.events);
-    all.push(...step.derived);
-    if (step.scanned === 0) break;
-  }
-  return all;
+  const step = (tx: StoreTx, now: string): Promise<StepResult> =>
+    routePending(tx, PROCESSOR_BATCH, now, undefined, recent);
+  return drainSteps(store, 'router', step, clock, signal, recent);
 }

@@ -30,16 +30,16 @@ function transpose(rows: ReadonlyArray<readonly unknown[]>): unknown[][] {
 }
 
 /** The rows distinct by `key`, the last of each winning: one multi-row upsert cannot touch a row twice. */
-function lastByKey<T>(rows: Iterable<T>, key: (row: T) => string): T[] {
+function lastByKey<T>(rows: Iterable<T>, key: (row: T) => string): Map<string, T> {
   const unique = new Map<string, T>();
   for (const row of rows) unique.set(key(row), row);
-  return [...unique.values()];
+  return unique;
 }
 
 const byPair = (row: readonly unknown[]): string => key2(row[0] as string, row[1] as string);
 const byFirst = (row: readonly unknown[]): string => row[0] as string;
 const distinct = <T extends readonly unknown[]>(rows: Iterable<T>, key: (row: T) => string): unknown[][] =>
-  transpose(lastByKey(rows, key));
+  transpose([...lastByKey(rows, key).values()]);
 
 /**
  * As `distinct`, in the order of the keys: the classifier's and the router's writes to `attendance` can run at
@@ -50,10 +50,8 @@ function distinctInKeyOrder<T extends readonly unknown[]>(
   rows: Iterable<T>,
   key: (row: T) => string,
 ): unknown[][] {
-  const unique = new Map<string, T>();
-  for (const row of rows) unique.set(key(row), row);
-  const keys = [...unique.keys()].sort();
-  return transpose(keys.map((k) => unique.get(k)!));
+  const unique = lastByKey(rows, key);
+  return transpose([...unique.keys()].sort().map((k) => unique.get(k)!));
 }
 
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
