@@ -15,7 +15,7 @@ import type { Verdict } from '../../src/intake/index.js';
 import { copyRows } from '../../src/store/postgres/copy.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.js';
-import type { EventStore } from '../../src/store/port.js';
+import type { EventStore, StoreTx } from '../../src/store/port.js';
 import { freshSchema, onPostgres, postgresUrl, serviceAvailable, uniqueSchemaName } from './services.js';
 import { funnelEvents } from './story.js';
 import {
@@ -69,6 +69,12 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/** The PostgreSQL backend serving an open transaction (the adapter's pooled connection), to cut it from outside. */
+async function backendPid(tx: StoreTx): Promise<number> {
+  const client = (tx as unknown as { client: { query(text: string): Promise<pg.QueryResult> } }).client;
+  return Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
 }
 
 /** Records the `after` of every readLog call the store's transactions make (wrapping `transaction`). */
@@ -527,9 +533,7 @@ if (!available) {
         // a listener for the held connection's 'error' event this ended the whole process.
         const cut = store.transaction('intake', async (tx) => {
           await tx.head();
-          const client = (tx as unknown as { client: { query(text: string): Promise<pg.QueryResult> } })
-            .client;
-          const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+          const pid = await backendPid(tx);
           const terminated = await onPostgres(url, `SELECT pg_terminate_backend(${pid}) AS done`);
           assert.equal(terminated.rows[0].done, true, 'the backend was terminated');
           await new Promise((r) => setTimeout(r, 300)); // the termination arrives while no statement runs
@@ -564,9 +568,7 @@ if (!available) {
         );
         let pid = 0;
         const cut = store.transaction('intake', async (tx) => {
-          const client = (tx as unknown as { client: { query(text: string): Promise<pg.QueryResult> } })
-            .client;
-          pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+          pid = await backendPid(tx);
           const state = await tx.loadIntakeState(intakeKeys([judge(registered('r-cut', 'L-cut', 'W-cut'))]));
           const plan = planIntake(
             state,
