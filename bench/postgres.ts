@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PostgresEventStore } from '../src/store/postgres/postgres-store.js';
 import type { Row } from './report.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
+import { cpuCeilingFields, ServerCpu } from './server-cpu.js';
 import { cpuFields, runIngest } from './sqlite.js';
 import { now, round } from './util.js';
 
@@ -96,6 +97,8 @@ export async function appendRawPostgres(
         for (const row of chunk) row.forEach((value, c) => columns[c]!.push(value));
         params.push([...columns, recordedAt]);
       }
+      const serverCpu = await ServerCpu.start(client);
+      const cpu0 = process.cpuUsage();
       const start = now();
       for (const values of params) {
         await client.query('BEGIN');
@@ -103,6 +106,8 @@ export async function appendRawPostgres(
         await client.query('COMMIT');
       }
       const seconds = (now() - start) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const clientCpu = (cpu.user + cpu.system) / 1e6;
       return {
         bench: 'append-raw-postgres',
         events: rows.length,
@@ -110,6 +115,9 @@ export async function appendRawPostgres(
         events_per_s: Math.round(rows.length / seconds),
         batch,
         transactions: params.length,
+        cpu_user_s: round(cpu.user / 1e6, 2),
+        cpu_system_s: round(cpu.system / 1e6, 2),
+        ...cpuCeilingFields(rows.length, clientCpu, await serverCpu?.seconds()),
         ...settings,
       };
     });
@@ -129,7 +137,10 @@ export async function ingestPostgres(
   try {
     // `ingest --postgres URL` has no schema option: the schema is created here and named by the URL's
     // search_path (libpq `options`); the adapter then puts its tables in current_schema().
-    await withClient(url, (client) => client.query(`CREATE SCHEMA "${schema}"`));
+    const serverCpu = await withClient(url, async (client) => {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      return ServerCpu.start(client);
+    });
     const target = new URL(url);
     const libpq = target.searchParams.get('options');
     target.searchParams.set('options', `${libpq === null ? '' : `${libpq} `}-c search_path=${schema}`);
@@ -138,6 +149,7 @@ export async function ingestPostgres(
       ['--postgres', target.toString(), '--forms', options.forms],
       options.timeoutMs,
     );
+    const serverCpuSeconds = await serverCpu?.seconds();
     const stored = await withClient(url, (client) =>
       client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`),
     );
@@ -148,6 +160,11 @@ export async function ingestPostgres(
       events_per_s: Math.round(events / run.seconds),
       peak_rss_mb: run.peakRssMb ?? null,
       ...cpuFields(run.cpu),
+      ...cpuCeilingFields(
+        events,
+        run.cpu === undefined ? undefined : run.cpu.user + run.cpu.system,
+        serverCpuSeconds,
+      ),
       batch: 1000,
       ...run.summary,
       stored_events: Number(stored.rows[0]?.n),
