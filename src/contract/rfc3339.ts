@@ -12,7 +12,8 @@ function two(value: string, i: number): number {
 
 /**
  * An RFC 3339 `date-time` with an explicit offset: `Z` or `±hh:mm` (no `±hhmm`, no space separator),
- * a real calendar date, a leap second only as `:60`, at most nanosecond precision.
+ * a real calendar date, at most nanosecond precision, and second `60` only where a leap second can be: at 23:59
+ * UTC once the offset is applied (RFC 3339 §5.7; as JSON Schema validators' `date-time` format checks it).
  * Written as a scan rather than a regex: it runs for every timestamp of every event.
  */
 export function isRfc3339Instant(value: string): boolean {
@@ -38,10 +39,17 @@ export function isRfc3339Instant(value: string): boolean {
     if (i === start || i - start > 9) return false;
   }
   const zone = value[i];
-  if (zone === 'Z' || zone === 'z') return i === n - 1;
+  if (zone === 'Z' || zone === 'z') return i === n - 1 && (second < 60 || isLeapMinute(hour, minute, 0));
   if (zone !== '+' && zone !== '-') return false;
   if (n - i !== 6 || value[i + 3] !== ':') return false;
   const offsetHours = two(value, i + 1);
   const offsetMinutes = two(value, i + 4);
-  return offsetHours >= 0 && offsetHours <= 23 && offsetMinutes >= 0 && offsetMinutes <= 59;
+  if (offsetHours < 0 || offsetHours > 23 || offsetMinutes < 0 || offsetMinutes > 59) return false;
+  const offset = (zone === '+' ? 1 : -1) * (offsetHours * 60 + offsetMinutes);
+  return second < 60 || isLeapMinute(hour, minute, offset);
+}
+
+/** Whether local hh:mm at `offset` minutes east of UTC is 23:59 UTC, the only minute with a leap second. */
+function isLeapMinute(hour: number, minute: number, offset: number): boolean {
+  return (((hour * 60 + minute - offset) % 1440) + 1440) % 1440 === 23 * 60 + 59;
 }

@@ -122,6 +122,10 @@ describe('SPEC §2 timestamps are RFC 3339 instants with an explicit offset (Z o
     '2026-11-26T10:00:00-05:30',
     '2026-11-26T10:00:00.5Z',
     '2028-02-29T00:00:00.123456789+05:30',
+    // A leap second: only at 23:59:60 UTC, however the offset writes it.
+    '2026-12-31T23:59:60Z',
+    '2027-01-01T02:59:60+03:00',
+    '2026-12-31T18:29:60-05:30',
   ];
   const rejected = [
     '2026-11-26T10:00:00',
@@ -133,6 +137,9 @@ describe('SPEC §2 timestamps are RFC 3339 instants with an explicit offset (Z o
     '2026-04-31T00:00:00Z',
     '2026-11-26T24:00:00Z',
     '2026-11-26T10:60:00Z',
+    '2026-11-26T10:00:60Z',
+    '2026-12-31T23:59:60+03:00',
+    '2026-12-31T23:59:61Z',
     '2026-11-26',
     '26.11.2026 10:00',
     '',
