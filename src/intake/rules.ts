@@ -145,15 +145,19 @@ export function decideIntake(state: IntakeView, event: AnyClientEvent, forms: Fo
     }
   }
 
+  // Every first submission is recorded, also of a form the catalog lets repeat: if the catalog later stops
+  // allowing it, the next submission is refused like any other second one.
   let form: IntakeFacts['form'];
-  if (event.type === 'client_webinar_form_submitted' && !forms.resubmittable.has(event.data.form_id)) {
-    if (state.formSubmitted(event.data.lead_id, webinar, event.data.form_id)) {
+  if (event.type === 'client_webinar_form_submitted') {
+    const { lead_id, form_id } = event.data;
+    if (!state.formSubmitted(lead_id, webinar, form_id)) form = { lead_id, webinar_id: webinar, form_id };
+    else if (!forms.resubmittable.has(form_id)) {
       errors.push({
         code: 'FORM_ALREADY_SUBMITTED',
         path: '/data/form_id',
-        message: `form "${event.data.form_id}" was already submitted by lead "${event.data.lead_id}" for webinar "${webinar}" and does not allow re-submission`,
+        message: `form "${form_id}" was already submitted by lead "${lead_id}" for webinar "${webinar}" and does not allow re-submission`,
       });
-    } else form = { lead_id: event.data.lead_id, webinar_id: webinar, form_id: event.data.form_id };
+    }
   }
 
   if (errors.length > 0) return { verdict: 'rejected', errors };

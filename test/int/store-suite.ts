@@ -9,6 +9,7 @@ import { CLASSIFIED, ROUTE } from '../../src/contract/index.js';
 import {
   EMPTY_FORMS_CATALOG,
   contentHash,
+  parseFormsCatalog,
   intakeKeys,
   judgeEvent,
   planIntake,
@@ -47,6 +48,9 @@ export interface StoreHarness {
 }
 
 export type OpenStore = () => Promise<StoreHarness>;
+
+/** The migration (SQLite 5, PostgreSQL 4) that records the first submissions of re-submittable forms. */
+const FORMS_MIGRATION = 'first submissions of re-submittable forms recorded too';
 
 export async function withStore(open: OpenStore, body: (h: StoreHarness) => Promise<void>): Promise<void> {
   const harness = await open();
@@ -274,6 +278,45 @@ export function storeSuite(name: string, open: OpenStore): void {
         assert.deepEqual(statuses(await ingest(store, [first])), ['rejected:ID_CONFLICT']);
         await sql(`UPDATE events SET content_hash = '${contentHashOf(first)}' WHERE id = 'e-1'`);
         assert.deepEqual(statuses(await ingest(store, [first])), ['duplicate']);
+      });
+    });
+
+    it('remembers submissions of a re-submittable form: a catalog that stops allowing it refuses the next', async () => {
+      await withStore(open, async ({ store, reopen, sql }) => {
+        const catalog = (resubmittable: boolean) =>
+          parseFormsCatalog({ forms: { feedback: { resubmittable } } });
+        // Sent as text with a NUL in the payload (stored as sent: `\u0000`, which PostgreSQL's JSON parser refuses).
+        const submission = (id: string): string => {
+          const event = formSubmitted(id, 'L-1', 'W-1', `s-${id}`, 'feedback');
+          return JSON.stringify({
+            ...event,
+            data: { ...(event['data'] as Ev), form_payload: { note: 'a\0b' } },
+          });
+        };
+        const submit = (target: EventStore, ids: string[], resubmittable: boolean) =>
+          ingestBatch(
+            target,
+            ids.map((id) => judge(submission(id))),
+            {
+              forms: catalog(resubmittable),
+              origin: 'suite',
+              clock: tickingClock(),
+            },
+          );
+        assert.deepEqual(statuses(await submit(store, ['f-1', 'f-2'], true)), ['accepted', 'accepted']);
+        assert.deepEqual(await sql('SELECT lead_id, webinar_id, form_id FROM intake_forms'), [
+          { lead_id: 'L-1', webinar_id: 'W-1', form_id: 'feedback' },
+        ]);
+        assert.deepEqual(statuses(await submit(store, ['f-3'], false)), ['rejected:FORM_ALREADY_SUBMITTED']);
+
+        // A store an older version wrote recorded none of them: the migration finds them in the log.
+        await sql('DELETE FROM intake_forms');
+        await sql(`DELETE FROM schema_migrations WHERE name = '${FORMS_MIGRATION}'`);
+        await store.close();
+        const again = await reopen();
+        assert.equal((await sql('SELECT form_id FROM intake_forms')).length, 1);
+        assert.deepEqual(statuses(await submit(again, ['f-4'], false)), ['rejected:FORM_ALREADY_SUBMITTED']);
+        assert.deepEqual(statuses(await submit(again, ['f-5'], true)), ['accepted']);
       });
     });
 

@@ -107,4 +107,18 @@ CREATE TABLE attendance_webinars (webinar_id TEXT PRIMARY KEY, anonymous_entries
     sql: `COMMENT ON COLUMN events.content_hash IS
       'NULL since schema 3: worked out from the envelope when a source+id comes again';`,
   },
+  {
+    version: 4,
+    name: 'first submissions of re-submittable forms recorded too',
+    // As SQLite's migration 5. PostgreSQL's JSON parser refuses the escape \u0000 (a form payload may hold one):
+    // in the few envelopes that have it, each such escape (not preceded by an odd run of backslashes, which would
+    // make it text) is read as \u0001 first; form_id itself is plain text, never a control character.
+    sql: String.raw`INSERT INTO intake_forms (lead_id, webinar_id, form_id)
+  SELECT DISTINCT lead_id, webinar_id,
+    (CASE WHEN strpos(envelope, '\u0000') = 0 THEN envelope
+      ELSE regexp_replace(envelope, '(?<!\\)((?:\\\\)*)\\u0000', '\1\\u0001', 'g') END)::json -> 'data' ->> 'form_id'
+  FROM events
+  WHERE type = 'client_webinar_form_submitted' AND causationid IS NULL
+  ON CONFLICT DO NOTHING;`,
+  },
 ];

@@ -107,4 +107,14 @@ CREATE TABLE attendance_webinars (webinar_id TEXT PRIMARY KEY, anonymous_entries
 CREATE UNIQUE INDEX events_client_id ON events (source, id) WHERE causationid IS NULL;
 CREATE UNIQUE INDEX events_derived_id ON events (id) WHERE causationid IS NOT NULL;`,
   },
+  {
+    version: 5,
+    name: 'first submissions of re-submittable forms recorded too',
+    // Until schema 4 a submission of a form the catalog let repeat was not recorded, so a catalog that later
+    // stopped allowing it let one more through. From the stored submissions, once; an older build (which would
+    // go on not recording them) refuses the file.
+    sql: `INSERT OR IGNORE INTO intake_forms (lead_id, webinar_id, form_id)
+  SELECT lead_id, webinar_id, envelope ->> '$.data.form_id' FROM events
+  WHERE type = 'client_webinar_form_submitted' AND causationid IS NULL;`,
+  },
 ];
