@@ -1,6 +1,6 @@
 import { STORE_FLAGS, STORE_FLAGS_HELP, openRuntime, resolveConfig } from '../config.js';
-import { settingList } from '../http/setting-list.js';
-import type { RejectionFilter, RejectionRecord } from '../store/port.js';
+import type { RejectionRecord } from '../store/port.js';
+import { parseRejectionFilter } from '../store/rejection-filter.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
 import { assertExistingStore } from './existing-store.js';
 import type { Output } from './output.js';
@@ -60,10 +60,12 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   if (!/^\d{1,16}$/.test(afterText) || !Number.isSafeInteger(after))
     throw new UsageError('--after must be a seq (an integer ≥ 0)');
   const filtered = typeof values['code'] === 'string' || typeof values['origin'] === 'string';
-  const filter: RejectionFilter = {
-    ...(typeof values['code'] === 'string' && { codes: settingList(values['code']) }),
-    ...(typeof values['origin'] === 'string' && { originPrefix: values['origin'] }),
-  };
+  const parsed = parseRejectionFilter(
+    values['code'] as string | undefined,
+    values['origin'] as string | undefined,
+  );
+  if ('problem' in parsed) throw new UsageError(`--${parsed.problem}`);
+  const { filter } = parsed;
   const inputs = values['inputs'] === true;
   const config = resolveConfig(values);
   assertExistingStore(config);

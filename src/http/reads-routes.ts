@@ -3,7 +3,8 @@ import type { HttpContext } from './context.js';
 import { pagingProperties, rejectionsPageSchema, timelineSchema } from './schemas.js';
 import { warnedEvent } from './warned-event.js';
 import { problem, sendProblem } from './problem.js';
-import { REJECTIONS_PAGE_BYTES, type RejectionFilter, type RejectionRecord } from '../store/port.js';
+import { REJECTIONS_PAGE_BYTES, type RejectionRecord } from '../store/port.js';
+import { parseRejectionFilter } from '../store/rejection-filter.js';
 
 /**
  * The raw inputs' size as a page's byte budget counts it, or more (base64 text counts its own length, at least the
@@ -87,10 +88,14 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
         code?: string;
         origin?: string;
       };
-      const filter: RejectionFilter = {
-        ...(code !== undefined && { codes: code.split(',') }),
-        ...(origin !== undefined && { originPrefix: origin }),
-      };
+      const parsed = parseRejectionFilter(code, origin);
+      if ('problem' in parsed) {
+        return sendProblem(
+          reply,
+          problem(400, 'INVALID_REQUEST', 'The request is invalid', { detail: parsed.problem }),
+        );
+      }
+      const { filter } = parsed;
       if (before !== undefined && after > 0) {
         return sendProblem(
           reply,

@@ -381,6 +381,20 @@ describe('rejections: the quarantine out of the store, and its inputs back in on
     const none = await cli(['rejections', '--db', db, '--origin', 'ingest:/nowhere']);
     assert.equal(none.stdout, '');
     assert.match(none.stderr, /0 matching, 0 written/);
+    // A filter that could match nothing (a typo, an empty value) is a usage error, not an empty export.
+    const lower = await cli(['rejections', '--db', db, '--inputs', '--code', 'form_already_submitted']);
+    assert.equal(lower.code, 2, lower.stderr);
+    assert.equal(lower.stdout, '');
+    assert.match(lower.stderr, /not an error code \(codes are upper case: FORM_ALREADY_SUBMITTED\)/);
+    for (const bad of [
+      ['--code', 'FORM_ALREADY_SUBMITED'],
+      ['--code', ''],
+      ['--code', 'ID_CONFLICT,'],
+      ['--origin', ''],
+    ]) {
+      const refused = await cli(['rejections', '--db', db, ...bad]);
+      assert.equal(refused.code, 2, `${bad.join(' ')}: ${refused.stderr}`);
+    }
     const everything = await cli(['rejections', '--db', db, '--inputs']);
     assert.match(everything.stderr, /left out: 1 not JSON, 1 not UTF-8/);
     const lastSeq = Number(records.at(-1)!['seq']);

@@ -474,7 +474,16 @@ describe('HTTP intake', () => {
     const tail = await h.read<Page>(`/v1/rejections?code=ALREADY_REGISTERED&after=${quiet.next}`);
     assert.deepEqual(tail.rejections.map(codes), [['ALREADY_REGISTERED']]);
     assert.equal(tail.next, Number(tail.rejections[0]!['seq']));
-    for (const bad of ['code=', 'code=lower', 'code=A,,B', 'origin=', 'origin=%00', 'origin=a%0Ab']) {
+    for (const bad of [
+      'code=',
+      'code=lower',
+      'code=A,,B',
+      'code=NOT_A_CODE',
+      'code=MALFORMED_JSON,FORM_ALREADY_SUBMITED',
+      'origin=',
+      'origin=%00',
+      'origin=a%0Ab',
+    ]) {
       assertProblem(await h.get(`/v1/rejections?${bad}`), 400, 'INVALID_REQUEST');
     }
   });
