@@ -84,6 +84,9 @@ function bearer(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+type QuerySchema = { properties?: Record<string, { type?: string } | undefined> };
+const DECIMAL = /^-?[0-9]{1,20}$/;
+
 /** The HTTP API of SPEC §7 as a Fastify instance; it opens no port (the caller listens or injects). */
 export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
@@ -221,20 +224,21 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     });
   }
 
-  // The validator coerces "1e309" or "Infinity" in a query string to Infinity and lets it through an integer
-  // schema; no number of this API may be infinite (the store would fail on it).
-  app.addHook('preHandler', async (request, reply) => {
+  // Integers in a query string are decimal digits. The validator would coerce anything JavaScript's `==` takes for
+  // a number: " " to 0 (a blank cursor would re-read the log from the start), "0x10" to 16, "1e3" to 1000, "1e309"
+  // and "Infinity" to Infinity (which the store fails on). Checked on the raw text, before the schema coerces it.
+  app.addHook('preValidation', async (request, reply) => {
     const query = request.query;
-    if (query === null || typeof query !== 'object') return;
-    for (const [name, value] of Object.entries(query)) {
-      if (typeof value === 'number' && !Number.isFinite(value)) {
-        return sendProblem(
-          reply,
-          problem(400, 'INVALID_REQUEST', 'The request is invalid', {
-            detail: `querystring/${name} must be a finite number`,
-          }),
-        );
-      }
+    const properties = (request.routeOptions.schema?.querystring as QuerySchema | undefined)?.properties;
+    if (query === null || typeof query !== 'object' || properties === undefined) return;
+    for (const [name, value] of Object.entries(query as Record<string, unknown>)) {
+      if (properties[name]?.type !== 'integer' || typeof value !== 'string' || DECIMAL.test(value)) continue;
+      return sendProblem(
+        reply,
+        problem(400, 'INVALID_REQUEST', 'The request is invalid', {
+          detail: `querystring/${name} must be an integer in decimal digits`,
+        }),
+      );
     }
   });
 

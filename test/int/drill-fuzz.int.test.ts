@@ -93,8 +93,15 @@ describe('regression: ids and URLs in paths', () => {
     assert.match(String(tooLong.headers['content-type']), /^application\/problem\+json/);
   });
 
-  it('§7: an infinite number in a query ("1e309", "Infinity") is a 400, not a 500 from the store', async () => {
+  it('§7: an integer in a query is decimal digits: infinite, blank, hex or exponent forms are a 400', async () => {
     for (const url of [
+      '/v1/events?after=%20',
+      '/v1/events?after=0x10',
+      '/v1/events?after=1e3',
+      '/v1/events?limit=%2B5',
+      '/v1/events?after=1.0',
+      '/v1/rejections?after=%20',
+      '/v1/rejections?before=0x10',
       '/v1/events?after=1e309',
       '/v1/events?limit=Infinity',
       '/v1/rejections?after=Infinity',
