@@ -138,7 +138,7 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
       out.stdout(summary.render('ingest'));
       const head = await runtime.store.head();
       out.stdout(
-        `log head: position ${head}; store: ${runtime.store.kind} ${runtime.config.postgres ? '' : runtime.config.db}`,
+        `log head: position ${head}; store: ${runtime.config.postgres !== undefined ? 'postgres' : `sqlite ${runtime.config.db}`}`,
       );
     }
   } catch (error) {

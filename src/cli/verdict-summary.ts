@@ -35,7 +35,7 @@ export class VerdictSummary {
     const out: string[] = [];
     const { accepted, duplicate, rejected } = this.counts;
     out.push(
-      `${title}: ${this.total} events: ${accepted} accepted, ${duplicate} duplicate, ${rejected} rejected`,
+      `${title}: ${this.total} ${this.total === 1 ? 'event' : 'events'}: ${accepted} accepted, ${duplicate} duplicate, ${rejected} rejected`,
     );
     const table = (name: string, codes: Map<string, number>): void => {
       if (codes.size === 0) return;

@@ -75,7 +75,7 @@ function extensionProblem(value: unknown): string | undefined {
   if (typeof value === 'number') {
     return Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX
       ? undefined
-      : 'a number must be a 32-bit integer';
+      : 'must be a 32-bit integer (from -2147483648 to 2147483647) when it is a number';
   }
   if (typeof value === 'string') return textProblem(value, ENVELOPE_LIMITS.extensionValueMaxChars);
   return 'must be a string, a boolean or an integer';
@@ -199,13 +199,16 @@ export function judgeEvent(input: unknown): Judgement {
       'datacontenttype must be "application/json" when present',
     );
   }
-  if (
-    dataschema !== undefined &&
-    (typeof dataschema !== 'string' ||
-      dataschema.length > ENVELOPE_LIMITS.dataschemaMaxChars ||
-      !URI_WITH_SCHEME.test(dataschema))
-  ) {
-    envelope('INVALID_ENVELOPE', 'dataschema', 'dataschema must be an absolute URI');
+  if (dataschema !== undefined) {
+    if (typeof dataschema === 'string' && dataschema.length > ENVELOPE_LIMITS.dataschemaMaxChars) {
+      envelope(
+        'INVALID_ENVELOPE',
+        'dataschema',
+        `dataschema must be at most ${ENVELOPE_LIMITS.dataschemaMaxChars} characters`,
+      );
+    } else if (typeof dataschema !== 'string' || !URI_WITH_SCHEME.test(dataschema)) {
+      envelope('INVALID_ENVELOPE', 'dataschema', 'dataschema must be an absolute URI');
+    }
   }
   if (subject !== undefined) {
     const problem = textProblem(subject, ENVELOPE_LIMITS.textMaxChars);

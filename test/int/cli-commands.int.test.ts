@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -289,6 +289,13 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     );
     const evaluate = await cli(['evaluate', 'W-0', '--db', nowhere]);
     assert.equal(evaluate.code, 1);
+    // An empty file is no database either, and stays empty (a read would have migrated it into one).
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    const onEmpty = await cli(['report', '--db', empty]);
+    assert.equal(onEmpty.code, 1, onEmpty.stdout);
+    assert.match(onEmpty.stderr, /no database at .*empty\.db \(the file is empty\)/);
+    assert.equal(statSync(empty).size, 0);
     const missing = await cli(['ingest', join(dir, 'missing.ndjson'), '--db', nowhere]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot read .*missing\.ndjson: ENOENT/);

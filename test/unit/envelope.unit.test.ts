@@ -122,6 +122,17 @@ describe('SPEC §2 optional attributes: time, datacontenttype, dataschema, subje
     accepts(validEvent('client_webinar_entered', { dataschema: 'https://example.com/s.json' }));
   });
 
+  it('a dataschema over 2048 characters says so, not that it is no URI', () => {
+    const uri = (n: number): string => `http://x/${'a'.repeat(n - 9)}`;
+    accepts(validEvent('client_webinar_entered', { dataschema: uri(2048) }));
+    const judgement = judgeEvent(validEvent('client_webinar_entered', { dataschema: uri(2049) }));
+    assert.ok(!judgement.ok);
+    assert.deepEqual(
+      judgement.errors.map((e) => [e.path, e.message]),
+      [['/dataschema', 'dataschema must be at most 2048 characters']],
+    );
+  });
+
   it('subject, when present, is a contract string', () => {
     rejectsWith({ subject: '' }, '/subject');
     accepts(validEvent('client_webinar_entered', { subject: 'lead L-1' }));
@@ -160,6 +171,12 @@ describe('SPEC §2 extensions: named [a-z0-9]{1,20}, kept verbatim, position/cau
     rejectsWith({ traceparent: null }, '/traceparent');
     rejectsWith({ traceparent: 1.5 }, '/traceparent');
     rejectsWith({ traceparent: 2 ** 31 }, '/traceparent');
+    const judgement = judgeEvent(validEvent('client_webinar_entered', { ext1: 2 ** 31 }));
+    assert.ok(!judgement.ok);
+    assert.equal(
+      judgement.errors[0]!.message,
+      'ext1 must be a 32-bit integer (from -2147483648 to 2147483647) when it is a number',
+    );
   });
 
   it('extensions are kept verbatim in event.envelope', () => {
