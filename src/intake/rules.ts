@@ -169,7 +169,9 @@ export function decideIntake(state: IntakeView, event: AnyClientEvent, forms: Fo
       message:
         event.sessionid === undefined
           ? 'entry without lead_id and without sessionid: it stays anonymous'
-          : 'entry without lead_id: it is attributed to a lead when another event of its session names one',
+          : session?.binding.lead_id != null
+            ? `entry without lead_id: attributed to lead "${session.binding.lead_id}", whom an earlier event of its session names`
+            : 'entry without lead_id: it is attributed to a lead when another event of its session names one',
     });
   }
   if (

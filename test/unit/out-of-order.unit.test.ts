@@ -60,6 +60,19 @@ describe('SPEC §3 out-of-order delivery is accepted with warnings, not rejected
     acceptedWith(last([entered({ lead_id: undefined }, { sessionid: undefined })]), ['ANONYMOUS_ENTRY']);
   });
 
+  it("ANONYMOUS_ENTRY's message says when the session already names the lead (attributed at once)", () => {
+    const message = (v: ReturnType<typeof last>): string =>
+      v.status === 'accepted' ? (v.warnings.find((w) => w.code === 'ANONYMOUS_ENTRY')?.message ?? '') : '';
+    const known = last([
+      registered(),
+      left({ session_id: 's-1' }),
+      entered({ lead_id: undefined }, { sessionid: 's-1' }),
+    ]);
+    assert.match(message(known), /attributed to lead "L-1", whom an earlier event of its session names/);
+    const later = last([entered({ lead_id: undefined }, { sessionid: 's-2' })]);
+    assert.match(message(later), /attributed to a lead when another event of its session names one/);
+  });
+
   it('warnings carry a path and a message', () => {
     const v = last([completed()]);
     assert.ok(v.status === 'accepted');
