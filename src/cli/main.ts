@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../version.js';
 import { EXIT, UsageError } from './args.js';
 import { ProcessOutput, type Output } from './output.js';
 
@@ -48,11 +48,6 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   },
 };
 
-function version(): string {
-  const url = new URL('../../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
-
 export function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -77,7 +72,7 @@ export async function main(
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
     if (name === '--version' || name === '-v') {
-      out.stdout(version());
+      out.stdout(packageVersion());
       return EXIT.ok;
     }
     const command = COMMANDS[name];

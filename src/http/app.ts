@@ -17,7 +17,9 @@ import { evaluationsRoutes } from './evaluations-routes.js';
 import { EVENT_MEDIA_TYPES } from './media-types.js';
 import { clientErrorHandler } from './client-errors.js';
 import { errorCode } from '../error-code.js';
+import { completeOpenApi } from './openapi-document.js';
 import { opsRoutes } from './ops-routes.js';
+import { packageVersion } from '../version.js';
 import { problem, sendProblem } from './problem.js';
 import { readsRoutes } from './reads-routes.js';
 import { streamRoutes } from './stream-routes.js';
@@ -141,12 +143,22 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       openapi: '3.1.0',
       info: {
         title: 'webinar-events',
-        version: '1.0.0',
+        version: packageVersion(),
         description:
           'Canonical client webinar events: intake, attendance classification, post-webinar routing.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+    // Routes that need a token scope say so (bearer); the rest are open (health, metrics, the contract documents).
+    transform: ({ schema, url, route }) => ({
+      schema: route.config?.scope === undefined ? schema : { ...schema, security: [{ bearer: [] }] },
+      url,
+    }),
+    // The intake body, the problem documents and the build's version: openapi-document.ts.
+    transformObject: (documents) =>
+      'openapiObject' in documents
+        ? completeOpenApi(documents.openapiObject as Record<string, unknown>, packageVersion())
+        : documents.swaggerObject,
   });
 
   // While shutting down, a request that still arrives (on a kept-alive connection) is told to go elsewhere.

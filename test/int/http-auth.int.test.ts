@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertSafeListen, resolveConfig } from '../../src/config.js';
@@ -170,6 +171,57 @@ describe('HTTP auth and ops', () => {
     const paths = Object.keys(openapi['paths'] as Json);
     for (const path of ['/v1/events', '/v1/rejections', '/v1/webinars/{webinar_id}/evaluate']) {
       assert.ok(paths.includes(path), `${path} missing from the OpenAPI document`);
+    }
+  });
+
+  it('§7: the OpenAPI document describes the intake body, the problem answers, the scopes and the version', async () => {
+    type Operation = { security?: unknown; responses: Record<string, Json>; requestBody?: Json };
+    const openapi = (await h.get('/v1/openapi.json', { token: null })).json<Json>();
+    const paths = openapi['paths'] as Record<string, Record<string, Operation>>;
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as Json;
+    assert.equal((openapi['info'] as Json)['version'], pkg['version']);
+
+    const intake = paths['/v1/events']!['post']!;
+    const content = (intake.requestBody as { content: Record<string, { schema: Json }> }).content;
+    assert.deepEqual(Object.keys(content).sort(), [
+      'application/cloudevents+json',
+      'application/cloudevents-batch+json',
+      'application/json',
+    ]);
+    assert.deepEqual(content['application/cloudevents+json']!.schema, {
+      $ref: '#/components/schemas/ClientEvent',
+    });
+    for (const status of ['400', '409', '413', '415', '422', '429', '503']) {
+      const answer = intake.responses[status] as { content?: Record<string, { schema: Json }> } | undefined;
+      assert.deepEqual(
+        answer?.content?.['application/problem+json']?.schema,
+        { $ref: '#/components/schemas/Problem' },
+        `POST /v1/events ${status}`,
+      );
+    }
+    // Scoped routes carry bearer security and its answers; open ones neither.
+    assert.ok(paths['/v1/events']!['get']!.security !== undefined);
+    assert.ok(paths['/v1/rejections']!['get']!.responses['401'] !== undefined);
+    const health = paths['/healthz']!['get']!;
+    assert.equal(health.security, undefined);
+    assert.equal(health.responses['401'], undefined);
+    assert.ok(paths['/readyz']!['get']!.responses['503'] !== undefined);
+
+    // Every $ref of the document resolves to one of its components.
+    const schemas = (openapi['components'] as { schemas: Json }).schemas;
+    for (const type of [
+      'Problem',
+      'ClientEvent',
+      'client_webinar_registered',
+      'client_webinar_form_submitted',
+    ]) {
+      assert.ok(schemas[type] !== undefined, `components.schemas.${type}`);
+    }
+    const refs = JSON.stringify(openapi).match(/"\$ref":"[^"]*"/g) ?? [];
+    assert.ok(refs.length > 10);
+    for (const ref of new Set(refs)) {
+      const name = /#\/components\/schemas\/([^"]+)"/.exec(ref)?.[1];
+      assert.ok(name !== undefined && schemas[name] !== undefined, `unresolved ${ref}`);
     }
   });
 });
