@@ -285,13 +285,17 @@ export function storeSuite(name: string, open: OpenStore): void {
       await withStore(open, async ({ store, reopen, sql }) => {
         const catalog = (resubmittable: boolean) =>
           parseFormsCatalog({ forms: { feedback: { resubmittable } } });
-        // Sent as text with a NUL in the payload (stored as sent: `\u0000`, which PostgreSQL's JSON parser refuses).
+        // Sent as text, stored as sent, with what a database's JSON parser reads otherwise than the intake did: a
+        // NUL and a lone surrogate in the payload (escapes PostgreSQL refuses), and a duplicate form_id key (the
+        // intake, like JSON.parse, takes the last; SQLite's ->> the first).
         const submission = (id: string): string => {
           const event = formSubmitted(id, 'L-1', 'W-1', `s-${id}`, 'feedback');
-          return JSON.stringify({
+          const payload = { note: 'a\0b', cut: '\ud83d' };
+          const text = JSON.stringify({
             ...event,
-            data: { ...(event['data'] as Ev), form_payload: { note: 'a\0b' } },
+            data: { ...(event['data'] as Ev), form_payload: payload },
           });
+          return text.replace('"data":{', '"data":{"form_id":"decoy",');
         };
         const submit = (target: EventStore, ids: string[], resubmittable: boolean) =>
           ingestBatch(

@@ -1,3 +1,6 @@
+import type { PoolClient } from 'pg';
+import { FORM_BACKFILL_PAGE, FORM_SUBMITTED, formKeyOf } from '../form-backfill.js';
+
 /**
  * Numbered migrations of the PostgreSQL store, the same tables as the SQLite adapter's. Applied at open, one
  * transaction each, under a session advisory lock so instances starting at once migrate once. Never edit a
@@ -8,7 +11,36 @@
  * would reorder keys). A quarantined input and its id are BYTEA: TEXT cannot hold U+0000, which a rejected
  * input may contain. The attendance keys are COLLATE "C" so the report pages in code point order, like SQLite.
  */
-export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export interface PostgresMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+  /** Data to write after `sql`, in the same transaction: what SQL alone cannot work out the same way. */
+  readonly backfill?: (client: PoolClient) => Promise<void>;
+}
+
+async function backfillForms(client: PoolClient): Promise<void> {
+  let after = 0;
+  for (;;) {
+    const { rows } = await client.query<{ position: string | number; envelope: string }>(
+      `SELECT position, envelope FROM events WHERE type = $1 AND causationid IS NULL AND position > $2
+        ORDER BY position LIMIT ${FORM_BACKFILL_PAGE}`,
+      [FORM_SUBMITTED, after],
+    );
+    if (rows.length === 0) return;
+    const keys = rows.map((row) => formKeyOf(row.envelope)).filter((key) => key !== null);
+    if (keys.length > 0) {
+      await client.query(
+        `INSERT INTO intake_forms (lead_id, webinar_id, form_id)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+        [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+      );
+    }
+    after = Number(rows[rows.length - 1]!.position);
+  }
+}
+
+export const MIGRATIONS: ReadonlyArray<PostgresMigration> = [
   {
     version: 1,
     name: 'log, intake state, quarantine, processors',
@@ -110,15 +142,10 @@ CREATE TABLE attendance_webinars (webinar_id TEXT PRIMARY KEY, anonymous_entries
   {
     version: 4,
     name: 'first submissions of re-submittable forms recorded too',
-    // As SQLite's migration 5. PostgreSQL's JSON parser refuses the escape \u0000 (a form payload may hold one):
-    // in the few envelopes that have it, each such escape (not preceded by an odd run of backslashes, which would
-    // make it text) is read as \u0001 first; form_id itself is plain text, never a control character.
-    sql: String.raw`INSERT INTO intake_forms (lead_id, webinar_id, form_id)
-  SELECT DISTINCT lead_id, webinar_id,
-    (CASE WHEN strpos(envelope, '\u0000') = 0 THEN envelope
-      ELSE regexp_replace(envelope, '(?<!\\)((?:\\\\)*)\\u0000', '\1\\u0001', 'g') END)::json -> 'data' ->> 'form_id'
-  FROM events
-  WHERE type = 'client_webinar_form_submitted' AND causationid IS NULL
-  ON CONFLICT DO NOTHING;`,
+    // As SQLite's migration 5: the rows are found in the log by `backfill` (form-backfill.ts), in the same
+    // transaction. Not by SQL: PostgreSQL's JSON parser refuses texts the intake accepted (a lone surrogate escape,
+    // `\u0000`) and would make the migration, and so every start, fail.
+    sql: `SELECT 1;`,
+    backfill: backfillForms,
   },
 ];

@@ -196,6 +196,7 @@ export class PostgresEventStore implements EventStore {
           await client.query('BEGIN');
           try {
             await client.query(migration.sql);
+            await migration.backfill?.(client);
             await client.query(sql.recordMigration, [
               migration.version,
               migration.name,

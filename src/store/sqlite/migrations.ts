@@ -1,5 +1,36 @@
+import type Database from 'better-sqlite3';
+import { FORM_BACKFILL_PAGE, FORM_SUBMITTED, formKeyOf } from '../form-backfill.js';
+
 /** Numbered migrations, applied in order at start inside one transaction each. Never edit a shipped one. */
-export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export interface SqliteMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+  /** Data to write after `sql`, in the same transaction: what SQL alone cannot work out the same way. */
+  readonly backfill?: (db: Database.Database) => void;
+}
+
+function backfillForms(db: Database.Database): void {
+  const page = db.prepare(
+    `SELECT position, envelope FROM events WHERE type = '${FORM_SUBMITTED}' AND causationid IS NULL
+      AND position > ? ORDER BY position LIMIT ${FORM_BACKFILL_PAGE}`,
+  );
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO intake_forms (lead_id, webinar_id, form_id) VALUES (?, ?, ?)',
+  );
+  let after = 0;
+  for (;;) {
+    const rows = page.all(after) as Array<{ position: number; envelope: string }>;
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const key = formKeyOf(row.envelope);
+      if (key !== null) insert.run(...key);
+    }
+    after = rows[rows.length - 1]!.position;
+  }
+}
+
+export const MIGRATIONS: ReadonlyArray<SqliteMigration> = [
   {
     version: 1,
     name: 'log, intake state, quarantine, processors',
@@ -111,10 +142,9 @@ CREATE UNIQUE INDEX events_derived_id ON events (id) WHERE causationid IS NOT NU
     version: 5,
     name: 'first submissions of re-submittable forms recorded too',
     // Until schema 4 a submission of a form the catalog let repeat was not recorded, so a catalog that later
-    // stopped allowing it let one more through. From the stored submissions, once; an older build (which would
-    // go on not recording them) refuses the file.
-    sql: `INSERT OR IGNORE INTO intake_forms (lead_id, webinar_id, form_id)
-  SELECT lead_id, webinar_id, envelope ->> '$.data.form_id' FROM events
-  WHERE type = 'client_webinar_form_submitted' AND causationid IS NULL;`,
+    // stopped allowing it let one more through. The rows are found in the log by `backfill` (form-backfill.ts),
+    // in the same transaction; an older build (which would go on not recording them) refuses the file.
+    sql: `SELECT 1;`,
+    backfill: backfillForms,
   },
 ];

@@ -60,6 +60,7 @@ function migrate(db: Database.Database, path: string): void {
       // at again under the write lock, so each migration runs once.
       if (isApplied.get(migration.version) !== undefined) return;
       db.exec(migration.sql);
+      migration.backfill?.(db);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         migration.version,
         migration.name,
