@@ -40,8 +40,9 @@ function procStat(pid: number): ProcStat | undefined {
 
 /** Ticks of the postmaster and every live child, plus the children it reaped: the whole cluster so far. */
 function clusterTicks(postmaster: number): number | undefined {
-  // Children first, then the postmaster: a child reaped in between is counted twice (its last slice of CPU),
-  // never missed; the settle wait before the last sample leaves no backend of the row exiting meanwhile.
+  // Children first, then the postmaster: a child reaped in between is counted twice (its whole CPU: live, then in
+  // the postmaster's reaped time), never missed. The settle wait before the last sample keeps the row's own
+  // backends out of that window; a background worker exiting at that very moment would inflate the figure.
   let ticks = 0;
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);

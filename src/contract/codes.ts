@@ -24,7 +24,7 @@ export const WARNING_CODES = {
   NO_PRIOR_REGISTRATION: 'No registration of that lead for that webinar has been stored yet.',
   NO_PRIOR_ENTRY: 'A left / completed / form_submitted whose session and lead × webinar have no entry yet.',
   ANONYMOUS_ENTRY:
-    'An entry without `lead_id`; it is attributed to a lead later through its `sessionid`, if ever.',
+    'An entry without `lead_id`; it is attributed to a lead through its `sessionid` once an event of that session names one (at once if one already did), if ever.',
 } as const;
 export type WarningCode = keyof typeof WARNING_CODES;
 

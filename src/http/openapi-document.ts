@@ -1,5 +1,6 @@
 import { CLIENT_EVENT_TYPES, ERROR_CODES, eventJsonSchema } from '../contract/index.js';
 import { EVENT_MEDIA_TYPES } from './media-types.js';
+import { readinessSchema } from './schemas.js';
 
 /**
  * What the routes' own schemas cannot say in the OpenAPI document that @fastify/swagger builds from them: the body of
@@ -100,6 +101,19 @@ export function completeOpenApi(document: Json, version: string): Json {
       };
       for (const [status, description] of Object.entries(statuses)) {
         responses[status] ??= problemResponse(description);
+      }
+      if (path === '/readyz') {
+        responses['200'] = {
+          description: 'ready: every check passed',
+          content: { 'application/json': { schema: readinessSchema } },
+        };
+        responses['503'] = {
+          description: 'not ready (the body names the failed checks), or SHUTTING_DOWN (a problem document)',
+          content: {
+            'application/json': { schema: readinessSchema },
+            'application/problem+json': { schema: { $ref: PROBLEM } },
+          },
+        };
       }
       operation['responses'] = responses;
       if (intake) operation['requestBody'] = intakeBody();

@@ -64,8 +64,10 @@ export function readsRoutes(app: FastifyInstance, ctx: HttpContext): void {
             before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
             code: {
               type: 'string',
-              pattern: '^[A-Z][A-Z0-9_]{0,63}(,[A-Z][A-Z0-9_]{0,63}){0,31}$',
-              description: 'only rejections with an error of one of these codes (comma-separated)',
+              maxLength: 4096,
+              // Checked by parseRejectionFilter, as the CLI's --code: known codes only, with a hint for lower case.
+              description:
+                'only rejections with an error of one of these codes (comma-separated, at most 32)',
             },
             origin: {
               type: 'string',

@@ -210,3 +210,17 @@ export const evaluationSchema = {
     },
   },
 };
+
+/** GET /readyz: 200 when every check passed; the same body with 503 names the failed ones. */
+export const readinessSchema = {
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: {
+    status: { enum: ['ready', 'not ready'] },
+    checks: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'ok, or unavailable: why',
+    },
+  },
+} as const;

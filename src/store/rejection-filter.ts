@@ -2,6 +2,7 @@ import { ERROR_CODES } from '../contract/index.js';
 import type { RejectionFilter } from './port.js';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
+const MAX_CODES = 32;
 
 /**
  * A quarantine filter as a user writes it (`--code` / `?code=`: comma-separated error codes; `--origin` /
@@ -17,6 +18,7 @@ export function parseRejectionFilter(
     const codes = code.split(',').map((c) => c.trim());
     if (codes.some((c) => c === ''))
       return { problem: 'code: a comma-separated list of error codes, none empty' };
+    if (codes.length > MAX_CODES) return { problem: `code: at most ${MAX_CODES} codes` };
     const unknown = codes.filter((c) => !KNOWN_CODES.has(c));
     if (unknown.length > 0) {
       const first = unknown[0]!.slice(0, 64);

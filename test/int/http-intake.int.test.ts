@@ -474,6 +474,11 @@ describe('HTTP intake', () => {
     const tail = await h.read<Page>(`/v1/rejections?code=ALREADY_REGISTERED&after=${quiet.next}`);
     assert.deepEqual(tail.rejections.map(codes), [['ALREADY_REGISTERED']]);
     assert.equal(tail.next, Number(tail.rejections[0]!['seq']));
+    // The same parser as the CLI's --code: spaces after commas are fine, a lower-case code gets a hint.
+    assert.deepEqual(seqs((await read('code=MALFORMED_JSON,%20ID_CONFLICT')).rejections), seqs(conflicts));
+    const lower = await h.get('/v1/rejections?code=malformed_json');
+    assertProblem(lower, 400, 'INVALID_REQUEST');
+    assert.match(lower.json<Json>()['detail'] as string, /codes are upper case: MALFORMED_JSON/);
     for (const bad of [
       'code=',
       'code=lower',

@@ -72,8 +72,9 @@ describe('serve: shutdown', () => {
     await sleep(200);
     const stopped = server.stop(20_000);
     await sleep(300);
-    // The body ends, and a second request follows on the same connection.
-    conn.socket.write(']GET /v1/schema HTTP/1.1\r\nHost: x\r\n\r\n');
+    // The body ends, and a second request follows on the same connection: a readiness probe, the request that
+    // matters most at this moment (its route has a response schema of its own, which must not swallow the 503).
+    conn.socket.write(']GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.equal(await stopped, 0, server.lastLines());
     const text = conn.received();
     const responses = text.split(/(?=HTTP\/1\.1 )/);
