@@ -149,20 +149,23 @@ export async function classifyPending(
 }
 
 /**
- * Runs a processor's steps (a transaction each) until it has caught up with the log, or `signal` aborts. With
- * `recent`, a step takes what this process committed from there, and what it appends is added once committed.
+ * Runs a processor's steps (`pending` over at most PROCESSOR_BATCH events, a transaction each) until it has caught
+ * up with the log, or `signal` aborts. With `recent`, a step takes what this process committed from there, and
+ * what it appends is added once committed.
  */
 export async function drainSteps(
   store: EventStore,
   purpose: 'classifier' | 'router',
-  step: (tx: StoreTx, now: string) => Promise<StepResult>,
+  pending: typeof classifyPending,
   clock: Clock,
   signal: AbortSignal | undefined,
   recent: RecentLog | undefined,
 ): Promise<DerivedEvent[]> {
   const all: DerivedEvent[] = [];
   while (signal?.aborted !== true) {
-    const result = await store.transaction(purpose, (tx) => step(tx, clock()));
+    const result = await store.transaction(purpose, (tx) =>
+      pending(tx, PROCESSOR_BATCH, clock(), undefined, recent),
+    );
     if (result.appended !== undefined) recent?.add(result.appended.events);
     all.push(...result.derived);
     if (result.scanned === 0) break;
@@ -177,9 +180,7 @@ export function drainClassifier(
   signal?: AbortSignal,
   recent?: RecentLog,
 ): Promise<DerivedEvent[]> {
-  const step = (tx: StoreTx, now: string): Promise<StepResult> =>
-    classifyPending(tx, PROCESSOR_BATCH, now, undefined, recent);
-  return drainSteps(store, 'classifier', step, clock, signal, recent);
+  return drainSteps(store, 'classifier', classifyPending, clock, signal, recent);
 }
 
 export interface EvaluationInput {

@@ -3,7 +3,6 @@ import { routeClassification } from '../routing/index.js';
 import type { EventStore, StoreTx } from '../store/port.js';
 import { systemClock, type Clock } from './clock.js';
 import {
-  PROCESSOR_BATCH,
   appendAsFresh,
   drainSteps,
   pendingEvents,
@@ -40,7 +39,5 @@ export function drainRouter(
   signal?: AbortSignal,
   recent?: RecentLog,
 ): Promise<DerivedEvent[]> {
-  const step = (tx: StoreTx, now: string): Promise<StepResult> =>
-    routePending(tx, PROCESSOR_BATCH, now, undefined, recent);
-  return drainSteps(store, 'router', step, clock, signal, recent);
+  return drainSteps(store, 'router', routePending, clock, signal, recent);
 }
