@@ -59,13 +59,13 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   const after = Number(afterText);
   if (!/^\d{1,16}$/.test(afterText) || !Number.isSafeInteger(after))
     throw new UsageError('--after must be a seq (an integer ≥ 0)');
-  const filtered = typeof values['code'] === 'string' || typeof values['origin'] === 'string';
   const parsed = parseRejectionFilter(
     values['code'] as string | undefined,
     values['origin'] as string | undefined,
   );
   if ('problem' in parsed) throw new UsageError(`--${parsed.problem}`);
   const { filter } = parsed;
+  const filtered = filter.codes !== undefined || filter.originPrefix !== undefined;
   const inputs = values['inputs'] === true;
   const config = resolveConfig(values);
   assertExistingStore(config);

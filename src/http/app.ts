@@ -154,10 +154,10 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       schema: route.config?.scope === undefined ? schema : { ...schema, security: [{ bearer: [] }] },
       url,
     }),
-    // The intake body, the problem documents and the build's version: openapi-document.ts.
+    // The intake body and the problem documents: openapi-document.ts.
     transformObject: (documents) =>
       'openapiObject' in documents
-        ? completeOpenApi(documents.openapiObject as Record<string, unknown>, packageVersion())
+        ? completeOpenApi(documents.openapiObject as Record<string, unknown>)
         : documents.swaggerObject,
   });
 

@@ -5,7 +5,7 @@ import { readinessSchema } from './schemas.js';
 /**
  * What the routes' own schemas cannot say in the OpenAPI document that @fastify/swagger builds from them: the body of
  * POST /v1/events (read by the route itself, not by Fastify, so it declares no `body` schema), the problem documents
- * every route answers errors with (sent as they are, so they declare no response schema either), and the version.
+ * every route answers errors with (sent as they are, so they declare no response schema either).
  * Documentation only: nothing here validates or serializes.
  */
 
@@ -75,10 +75,7 @@ function component(schema: Json): Json {
   return rest;
 }
 
-export function completeOpenApi(document: Json, version: string): Json {
-  const info = (document['info'] ?? {}) as Json;
-  document['info'] = { ...info, version };
-
+export function completeOpenApi(document: Json): Json {
   const components = (document['components'] ?? {}) as Json;
   const schemas = (components['schemas'] ?? {}) as Json;
   schemas['Problem'] = problemSchema;

@@ -1,3 +1,5 @@
+import type { ClientEventType } from '../contract/index.js';
+
 /**
  * The backfill of schema 5 (SQLite) / 4 (PostgreSQL): the first submissions of re-submittable forms, which older
  * versions did not record in `intake_forms`, found again in the log. Each stored envelope is read with
@@ -5,7 +7,7 @@
  * and any text the intake accepted (a lone surrogate escape, `\u0000`) reads; the databases' own JSON functions
  * differ on both. Pure: the adapters read the rows and write the keys.
  */
-export const FORM_SUBMITTED = 'client_webinar_form_submitted';
+export const FORM_SUBMITTED: ClientEventType = 'client_webinar_form_submitted';
 
 /** Rows read per round, in position order. */
 export const FORM_BACKFILL_PAGE = 5000;
