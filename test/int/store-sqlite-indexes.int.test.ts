@@ -38,15 +38,15 @@ function indexesOf(path: string): string[] {
   }
 }
 
-/** A file as schema 3 left it: the migrations up to 3 applied, in WAL mode. */
-function schema3File(path: string): void {
+/** A file as schema `version` left it: the migrations up to it applied, in WAL mode. */
+function schemaFile(path: string, version: number): void {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
     db.exec(
       `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
     );
-    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
+    for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
       db.exec(migration.sql);
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(
         migration.version,
@@ -94,21 +94,22 @@ describe('SQLite store: the indexes of the log', () => {
       await store.transaction('classifier', (tx) =>
         tx.appendDerived([classification('c-1', 'L-1')], '2026-11-26T10:00:01Z'),
       );
+      // Unique by webinar, lead, type and id (schema 6): every second row the service can derive (a derived id is
+      // uuid5 of a name holding its lead and webinar), also from another derived source.
       await assert.rejects(
         store.transaction('classifier', (tx) =>
-          tx.appendDerived([classification('c-1', 'L-2')], '2026-11-26T10:00:02Z'),
+          tx.appendDerived([classification('c-1', 'L-1')], '2026-11-26T10:00:02Z'),
         ),
-        /UNIQUE constraint failed: events\.id$/,
+        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.type, events\.id$/,
       );
-      // Unique by id alone: the same id from another derived source is refused too (schema 3 accepted it).
       await assert.rejects(
         store.transaction('router', (tx) =>
           tx.appendDerived(
-            [{ ...classification('c-1', 'L-2'), source: 'webinar-events/post-webinar-routing' }],
+            [{ ...classification('c-1', 'L-1'), source: 'webinar-events/post-webinar-routing' }],
             '2026-11-26T10:00:02Z',
           ),
         ),
-        /UNIQUE constraint failed: events\.id$/,
+        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.type, events\.id$/,
       );
       const verdicts = await ingest(store, [registered('r-1', 'L-1', 'W-1')]);
       assert.equal(verdicts[0]!.status, 'accepted');
@@ -147,8 +148,8 @@ describe('SQLite store: the indexes of the log', () => {
 
   it('applies a migration once when another process applies it while this one opens the file', async () => {
     const path = freshPath();
-    schema3File(path);
     const latest = MIGRATIONS[MIGRATIONS.length - 1]!;
+    schemaFile(path, latest.version - 1);
     // Another process takes the write lock, applies the newest migration and commits half a second later, after
     // this one has read which migrations the file has and is waiting for the lock to apply it too.
     const other = spawn(
@@ -195,9 +196,9 @@ describe('SQLite store: the indexes of the log', () => {
     }
   });
 
-  it('moves a database of schema 3 to the indexes of schema 4, keeping every row', async () => {
+  it('moves a database of schema 3 to the indexes of schema 6, keeping every row', async () => {
     const path = freshPath();
-    schema3File(path);
+    schemaFile(path, 3);
     const db = new Database(path);
     const insert =
       db.prepare(`INSERT INTO events (position, source, id, type, lead_id, webinar_id, causationid,
@@ -213,20 +214,21 @@ describe('SQLite store: the indexes of the log', () => {
       // The stored client event is still found by its key: a retry is a duplicate.
       const verdict = (await ingest(store, [{ ...registered('e-1', 'L-1', 'W-1'), source: '/page' }]))[0]!;
       assert.notEqual(verdict.status, 'accepted');
-      // And the stored derived id is held by the new index.
+      // And the stored derived row is held by the new index.
       await assert.rejects(
         store.transaction('classifier', (tx) =>
-          tx.appendDerived([classification('c-1', 'L-2')], '2026-11-26T10:00:04Z'),
+          tx.appendDerived([classification('c-1', 'L-1')], '2026-11-26T10:00:04Z'),
         ),
-        /UNIQUE constraint failed: events\.id$/,
+        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.type, events\.id$/,
       );
     } finally {
       await store.close();
     }
     const indexes = indexesOf(path);
     assert.ok(!indexes.includes('events_source_id'), indexes.join(', '));
+    assert.ok(!indexes.includes('events_derived_id'), indexes.join(', '));
     assert.ok(
-      indexes.includes('events_client_id') && indexes.includes('events_derived_id'),
+      indexes.includes('events_client_id') && indexes.includes('events_derived_key'),
       indexes.join(', '),
     );
   });

@@ -734,6 +734,27 @@ export function storeSuite(name: string, open: OpenStore): void {
       });
     });
 
+    it('refuses a second row of a derived event, whatever the checkpoints say', async () => {
+      await withStore(open, async ({ store }) => {
+        const clock = tickingClock();
+        await ingest(store, funnelEvents(2, 10), clock);
+        const classified = await drainClassifier(store, clock);
+        const routed = await drainRouter(store, clock);
+        assert.equal(classified.length, 8);
+        const head = await store.head();
+        // The index is the last guard of exactly-once: a processor that ran twice over the same range (a lost
+        // checkpoint) cannot store the same classification or route again, alone or in a batch of new ones.
+        for (const again of [[classified[3]!], [routed[5]!], [...classified, ...routed]]) {
+          await assert.rejects(
+            store.transaction('classifier', (tx) => tx.appendDerived(again, clock())),
+            /UNIQUE constraint failed|duplicate key value violates unique constraint/,
+          );
+        }
+        assert.equal(await store.head(), head);
+        assert.deepEqual(assertDerivedOnce(await wholeLog(store)), { classifications: 8, routes: 8 });
+      });
+    });
+
     it('evaluates entries without completion once; evaluating again adds nothing; completion upgrades', async () => {
       await withStore(open, async ({ store }) => {
         const clock = tickingClock();
