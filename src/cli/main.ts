@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import('./rejections.js')).rejectionsCommand,
     summary: 'print the quarantine, or its inputs as NDJSON to ingest again once fixed',
   },
+  replay: {
+    load: async () => (await import('./replay.js')).replayCommand,
+    summary: 'replay a store into an empty one (SQLite to PostgreSQL and back) and compare what each derived',
+  },
   worker: {
     load: async () => (await import('./worker.js')).workerCommand,
     summary: 'run one processor (classifier, router, relay) as its own process',

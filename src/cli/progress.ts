@@ -7,6 +7,7 @@ export class Progress {
   constructor(
     private readonly label: string,
     enabled = process.stderr.isTTY === true,
+    private readonly unit = 'lines',
   ) {
     this.enabled = enabled;
   }
@@ -19,7 +20,7 @@ export class Progress {
     const seconds = (now - this.started) / 1000;
     const rate = seconds > 0 ? Math.round(done / seconds) : 0;
     process.stderr.write(
-      `\r${this.label}: ${done.toLocaleString('en')} lines, ${rate.toLocaleString('en')}/s ${detail}\x1b[K`,
+      `\r${this.label}: ${done.toLocaleString('en')} ${this.unit}, ${rate.toLocaleString('en')}/s ${detail}\x1b[K`,
     );
   }
 

@@ -7,3 +7,4 @@ export * from './router-processor.js';
 export * from './report.js';
 export * from './relay-processor.js';
 export * from './group-commit.js';
+export * from './replay.js';

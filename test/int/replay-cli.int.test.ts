@@ -1,0 +1,250 @@
+/**
+ * `webinar-events replay`, run as a real process between real stores (SQLite files, PostgreSQL schemas): what it
+ * copies, what it replays, how it compares, and what it refuses. The derived events are compared here by reading
+ * both stores, not by trusting the command's own report.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SIMULATED_FORMS, simulate } from '../../src/simulate/index.js';
+import type { EventStore, FeedEvent } from '../../src/store/port.js';
+import { PostgresEventStore } from '../../src/store/postgres/postgres-store.js';
+import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
+import { freshSchema, postgresUrl, serviceAvailable, type FreshSchema } from './services.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/webinar-events.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'we-replay-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The CLI with no store settings from the environment: every store is named by a flag. */
+function cli(args: readonly string[]): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    for (const name of ['DATABASE_URL', 'WEBINAR_EVENTS_DB', 'WEBINAR_EVENTS_FORMS', 'NATS_URL'])
+      delete env[name];
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function readAll(store: EventStore): Promise<FeedEvent[]> {
+  const out: FeedEvent[] = [];
+  for (let after = 0; ;) {
+    const page = await store.readEvents(after, 1000);
+    if (page.length === 0) return out;
+    out.push(...page);
+    after = page[page.length - 1]!.position;
+  }
+}
+
+/** What SPEC §6 says a replay keeps: derived ids and payloads, without the time they were made. */
+async function derivedOf(store: EventStore): Promise<string[]> {
+  return (await readAll(store))
+    .filter((e) => String(e.event['source']).startsWith('webinar-events/'))
+    .map((e) => {
+      const { id, source, type, causationid, data } = e.event as Record<string, Record<string, unknown>>;
+      const { timestamp: _t, ...rest } = data!;
+      return JSON.stringify({ id, source, type, causationid, data: rest });
+    })
+    .sort();
+}
+
+/** Client events as submitted, in log order (the positions differ between the stores). */
+async function clientEventsOf(store: EventStore): Promise<string[]> {
+  return (await readAll(store))
+    .filter((e) => !String(e.event['source']).startsWith('webinar-events/'))
+    .map((e) => {
+      const { position: _p, recordedat: _r, ...event } = e.event;
+      return JSON.stringify({ event, warnings: e.warnings ?? [] });
+    });
+}
+
+async function quarantineOf(store: EventStore): Promise<unknown[]> {
+  return (await store.readRejections(0, 10_000)).map(({ seq: _seq, ...rest }) => rest);
+}
+
+async function evaluationsOf(store: EventStore): Promise<unknown[]> {
+  return (await store.evaluations()).map(({ at_position: _a, ...rest }) => rest);
+}
+
+const forms = join(dir, 'forms.json');
+const noForms = join(dir, 'no-forms.json');
+const source = join(dir, 'source.sqlite');
+
+/** A store with history: a faulty stream in two runs of `ingest`, an evaluation of every webinar between them. */
+before(async () => {
+  writeFileSync(forms, JSON.stringify(SIMULATED_FORMS));
+  writeFileSync(noForms, JSON.stringify({ forms: {} }));
+  const lines = [...simulate({ seed: 'replay-cli', webinars: 2, leads: 80, faults: 0.05 })].map((l) =>
+    typeof l.line === 'string' ? l.line : JSON.stringify(l.line),
+  );
+  const half = Math.floor(lines.length / 2);
+  writeFileSync(join(dir, 'a.ndjson'), lines.slice(0, half).join('\n') + '\n');
+  writeFileSync(join(dir, 'b.ndjson'), lines.slice(half).join('\n') + '\n');
+  assert.equal((await cli(['ingest', join(dir, 'a.ndjson'), '--db', source, '--forms', forms])).code, 3);
+  const webinars = JSON.parse((await cli(['report', '--json', '--db', source])).stdout) as {
+    webinars: Array<{ webinar_id: string }>;
+  };
+  assert.equal(webinars.webinars.length, 2);
+  for (const w of webinars.webinars) {
+    assert.equal((await cli(['evaluate', w.webinar_id, '--db', source])).code, 0);
+  }
+  assert.equal((await cli(['ingest', join(dir, 'b.ndjson'), '--db', source, '--forms', forms])).code, 3);
+});
+
+/** Checks that `target` holds what `origin` holds, as SPEC §6 and the command promise. */
+async function assertSameHistory(origin: EventStore, target: EventStore): Promise<void> {
+  const derived = await derivedOf(origin);
+  assert.ok(derived.length > 100, `the source derived ${derived.length} events`);
+  assert.deepEqual(await derivedOf(target), derived);
+  assert.deepEqual(await clientEventsOf(target), await clientEventsOf(origin));
+  const quarantine = await quarantineOf(origin);
+  assert.ok(quarantine.length > 0);
+  assert.deepEqual(await quarantineOf(target), quarantine);
+  const evaluations = await evaluationsOf(origin);
+  assert.equal(evaluations.length, 2);
+  assert.deepEqual(await evaluationsOf(target), evaluations);
+  // The evaluations classified leads mid-stream: some routes are not_attended.
+  assert.ok(derived.some((d) => d.includes('"not_attended"')));
+}
+
+describe('replay: SQLite to SQLite', () => {
+  it('copies the quarantine, replays events and evaluations, derives the same events, exits 0', async () => {
+    const target = join(dir, 'copy.sqlite');
+    const ran = await cli(['replay', '--from', source, '--db', target, '--forms', forms, '--json']);
+    assert.equal(ran.code, 0, ran.stderr);
+    const report = JSON.parse(ran.stdout) as Record<string, unknown> & { derived: Record<string, unknown> };
+    assert.equal(report['matched'], true);
+    assert.equal(report['notAccepted'], 0);
+    assert.equal(report['evaluations'], 2);
+    assert.equal(report['clientEvents'], report['accepted']);
+    const a = new SqliteEventStore(source);
+    const b = new SqliteEventStore(target);
+    try {
+      await assertSameHistory(a, b);
+      assert.equal(report.derived['same'], (await derivedOf(a)).length);
+      assert.equal((await quarantineOf(a)).length, report['rejections']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('judged with another forms catalog: lists what the target refused, quarantines it, exits 3', async () => {
+    const target = join(dir, 'other-forms.sqlite');
+    const ran = await cli(['replay', '--from', source, '--db', target, '--forms', noForms]);
+    assert.equal(ran.code, 3, ran.stderr);
+    assert.match(ran.stdout, /NOT accepted/);
+    assert.match(ran.stdout, /rejected FORM_ALREADY_SUBMITTED/);
+    const b = new SqliteEventStore(target);
+    try {
+      const refused = (await b.readRejections(0, 10_000)).filter((r) =>
+        r.origin.startsWith('replay:sqlite '),
+      );
+      assert.ok(refused.length > 0);
+      assert.ok(refused.every((r) => JSON.stringify(r.errors).includes('FORM_ALREADY_SUBMITTED')));
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('refuses a target that is not empty, the source itself, and a source that does not exist', async () => {
+    const target = join(dir, 'copy.sqlite');
+    const before = new SqliteEventStore(target);
+    const head = await before.head();
+    await before.close();
+    const again = await cli(['replay', '--from', source, '--db', target, '--forms', forms]);
+    assert.equal(again.code, 2);
+    assert.match(
+      again.stderr,
+      /the target store is not empty \(it holds events up to position [\d,]+, rejected inputs, 2 evaluations\)/,
+    );
+    const after = new SqliteEventStore(target);
+    assert.equal(await after.head(), head, 'nothing written');
+    await after.close();
+
+    const itself = await cli(['replay', '--from', source, '--db', source]);
+    assert.equal(itself.code, 2);
+    assert.match(itself.stderr, /the source and the target are the same store/);
+
+    const missing = join(dir, 'no-such.sqlite');
+    const fresh = join(dir, 'not-created.sqlite');
+    const gone = await cli(['replay', '--from', missing, '--db', fresh]);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /--from: no database at .*no-such\.sqlite/);
+    assert.ok(!existsSync(missing) && !existsSync(fresh), 'neither store created');
+
+    const usage = await cli(['replay', '--db', fresh]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /replay needs --from SOURCE/);
+  });
+});
+
+const url = postgresUrl();
+const available = await serviceAvailable('PostgreSQL', url);
+
+if (!available) {
+  describe('replay: SQLite to PostgreSQL and back', { skip: `cannot reach ${url}` }, () => {
+    it('moves a store between runtimes', () => undefined);
+  });
+} else {
+  describe('replay: SQLite to PostgreSQL and back', () => {
+    let schema: FreshSchema;
+    before(async () => {
+      schema = await freshSchema(url);
+    });
+    after(async () => {
+      await schema?.drop();
+    });
+
+    it('moves a store to PostgreSQL and back to SQLite with the same history', async () => {
+      const target = new URL(url);
+      target.searchParams.set('options', `-c search_path=${schema.schema}`);
+      const toPostgres = await cli([
+        'replay',
+        '--from',
+        source,
+        '--postgres',
+        target.toString(),
+        '--forms',
+        forms,
+      ]);
+      assert.equal(toPostgres.code, 0, toPostgres.stdout + toPostgres.stderr);
+      assert.match(toPostgres.stdout, /derived events +[\d,]+ in the source, [\d,]+ in the target: the same/);
+      const back = join(dir, 'back.sqlite');
+      const toSqlite = await cli(['replay', '--from', target.toString(), '--db', back, '--forms', forms]);
+      assert.equal(toSqlite.code, 0, toSqlite.stdout + toSqlite.stderr);
+
+      const a = new SqliteEventStore(source);
+      const pg = await PostgresEventStore.open(url, { schema: schema.schema });
+      const b = new SqliteEventStore(back);
+      try {
+        await assertSameHistory(a, pg);
+        await assertSameHistory(a, b);
+      } finally {
+        await a.close();
+        await pg.close();
+        await b.close();
+      }
+    });
+  });
+}
