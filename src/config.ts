@@ -116,6 +116,19 @@ function bodyMemoryBytes(text: string | undefined): number {
 }
 
 /**
+ * The PostgreSQL store's URL, if it is the store. The two store flags name different stores: both at once are a
+ * mistake, and an explicit `--db` means SQLite even where DATABASE_URL is set (as on a host of the scale runtime,
+ * when copying a store to a file with `replay`), not a flag silently overridden by the environment.
+ */
+function storeUrl(flags: Flags, env: NodeJS.ProcessEnv): string | undefined {
+  const flag = str(flags['postgres']);
+  if (flag !== undefined && str(flags['db']) !== undefined) {
+    throw new Error('--db and --postgres name two stores: give one of them');
+  }
+  return postgresUrl(flag ?? (str(flags['db']) !== undefined ? undefined : str(env['DATABASE_URL'])));
+}
+
+/**
  * The configuration: each setting from its flag, else its environment variable, else its default. A variable set
  * to the empty string counts as unset (`WEBINAR_EVENTS_DB=` in a compose file must not mean an anonymous
  * temporary database, nor `PORT=` a random port).
@@ -142,7 +155,7 @@ function configFrom(flags: Flags, env: NodeJS.ProcessEnv): Config {
     host: str(flags['host']) ?? str(env['HOST']) ?? '127.0.0.1',
     port,
     db: str(flags['db']) ?? str(env['WEBINAR_EVENTS_DB']) ?? DEFAULT_DB,
-    postgres: postgresUrl(str(flags['postgres']) ?? str(env['DATABASE_URL'])),
+    postgres: storeUrl(flags, env),
     nats: str(flags['nats']) ?? str(env['NATS_URL']),
     forms: str(flags['forms']) ?? str(env['WEBINAR_EVENTS_FORMS']),
     tokens: tokensSetting(env['WEBINAR_EVENTS_TOKENS']),
@@ -177,7 +190,7 @@ export const STORE_FLAGS = {
 
 export const STORE_FLAGS_HELP = `Store options (flag, else environment variable, else default):
   --db FILE          SQLite file (WEBINAR_EVENTS_DB; default ${DEFAULT_DB})
-  --postgres URL     PostgreSQL store instead of SQLite (DATABASE_URL)
+  --postgres URL     PostgreSQL store instead of SQLite (DATABASE_URL; an explicit --db overrides it)
   --nats URL         NATS JetStream bus (NATS_URL)
   --forms FILE       forms catalog {"forms":{"<id>":{"resubmittable":true}}} (WEBINAR_EVENTS_FORMS)
   --durability MODE  full (default: survives power loss) or normal (SQLite: survives a crash only)

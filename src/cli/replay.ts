@@ -1,9 +1,10 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openStore, resolveConfig, shownUrl, type Config } from '../config.js';
 import { ReplayTargetNotEmpty, replayMatched, replayStore, type ReplayReport } from '../pipeline/index.js';
 import type { EventStore } from '../store/port.js';
+import { holdsSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
-import { assertExistingStore } from './existing-store.js';
 import { loadFormsCatalog } from './forms-option.js';
 import type { Output } from './output.js';
 import { Progress } from './progress.js';
@@ -17,8 +18,10 @@ target derives its own classifications and routes, which are then compared with 
 payload (not the time they were made). Moves a store between runtimes (SQLite to PostgreSQL and back), or
 checks a build against a store's history.
 
-SOURCE: an SQLite file, or a postgres:// URL. It is only read (a store of an older schema is migrated first,
-as every command does). The target is the store the options below name; it must be empty.
+SOURCE: an SQLite file, or a postgres:// URL (its search_path names the schema). It must hold a store; it is
+only read (a store of an older schema is migrated first, as every command does). The target is the store the
+options below name (an explicit --db wins over DATABASE_URL); it must be empty, and nothing else should write
+to it meanwhile.
 
 Options:
   --from SOURCE      the store to replay
@@ -27,22 +30,47 @@ Options:
 ${STORE_FLAGS_HELP}
   (--forms is the catalog the target judges with: give the one the source was judged with)
 
-Exit codes: 0 every client event accepted with the same warnings and the same derived events; 3 not so (the
-first differences are listed; events the target refused are in its quarantine, origin replay:<source>);
-2 usage (also: the target is not empty, or is the source); 1 failure.`;
+Compared: each client event's verdict and warnings, and (when all were accepted) the text the target stored
+against the source's; the derived events webinar by webinar (count and a digest of their ids and payloads).
 
-/** The source as given: a postgres:// URL, else an SQLite file. Environment variables play no part. */
-function sourceConfig(from: string): Config {
-  const isUrl = /^postgres(ql)?:\/\//i.test(from);
-  const config = resolveConfig(isUrl ? { postgres: from } : { db: from }, {});
-  try {
-    assertExistingStore(config);
-  } catch (error) {
-    throw new Error(
-      `--from: no database at ${config.db}${(error as Error).message.includes('empty') ? ' (the file is empty)' : ''}`,
-    );
+Exit codes: 0 every client event accepted, stored as the same text with the same warnings, and the same
+derived events; 3 not so (the first differences are listed; events the target refused are in its quarantine,
+origin replay:<source>); 2 usage (also: the target is not empty, or is the source); 1 failure (also: SOURCE
+holds no store).`;
+
+/**
+ * The source as given, checked to hold a store without changing it (opening a store migrates it, and would create
+ * the tables in a schema or file that holds none): a postgres:// URL, else an SQLite file. Environment variables
+ * play no part.
+ */
+async function sourceConfig(from: string): Promise<Config> {
+  if (from === ':memory:') throw new UsageError('--from: an in-memory database holds nothing to replay');
+  if (/^postgres(ql)?:\/\//i.test(from)) {
+    const config = resolveConfig({ postgres: from }, {});
+    const { PostgresEventStore } = await import('../store/postgres/postgres-store.js');
+    if (!(await PostgresEventStore.holdsStore(from))) {
+      throw new Error(
+        `--from: no store in ${shownUrl(from)} (no schema_migrations table in the schema its connections use)`,
+      );
+    }
+    return config;
+  }
+  const config = resolveConfig({ db: from }, {});
+  if (!holdsSqliteStore(config.db)) {
+    const size = fileSize(config.db);
+    const why =
+      size === undefined ? 'no such file' : size === 0 ? 'the file is empty' : 'not a store of this service';
+    throw new Error(`--from: no store at ${config.db} (${why})`);
   }
   return config;
+}
+
+function fileSize(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
 }
 
 const describeStore = (config: Config): string =>
@@ -55,19 +83,23 @@ const sameStore = (a: Config, b: Config): boolean =>
 
 function render(report: ReplayReport, from: string, to: string): string[] {
   const n = (value: number): string => value.toLocaleString('en');
-  const { derived } = report;
+  const { derived, otherTexts } = report;
   const lines = [
     `replay: ${from} → ${to}`,
     `  quarantine      ${n(report.rejections)} rejected inputs copied`,
     `  client events   ${n(report.clientEvents)} replayed: ${n(report.accepted)} accepted` +
       (report.notAccepted > 0 ? `, ${n(report.notAccepted)} NOT accepted` : '') +
-      (report.otherWarnings > 0 ? `, ${n(report.otherWarnings)} with other warnings` : ''),
+      (report.otherWarnings > 0 ? `, ${n(report.otherWarnings)} with other warnings` : '') +
+      (otherTexts === null
+        ? ' (texts not compared)'
+        : otherTexts.count > 0
+          ? `, ${n(otherTexts.count)} stored with another text`
+          : ', stored as the same texts'),
     `  evaluations     ${n(report.evaluations)} replayed`,
     `  derived events  ${n(derived.source)} in the source, ${n(derived.target)} in the target: ` +
-      (derived.same === derived.source && derived.same === derived.target
+      (derived.differingWebinars === 0
         ? 'the same'
-        : `${n(derived.same)} the same, ${n(derived.missing.count)} missing, ${n(derived.extra.count)} extra, ` +
-          `${n(derived.differing.count)} with another payload`),
+        : `they differ in ${n(derived.differingWebinars)} webinar(s)`),
   ];
   for (const d of report.differences) {
     const verdict =
@@ -78,13 +110,15 @@ function render(report: ReplayReport, from: string, to: string): string[] {
           : d.verdict.status;
     lines.push(`    source position ${d.position}, id ${d.id}: ${verdict}`);
   }
-  for (const [what, list] of [
-    ['missing', derived.missing],
-    ['extra', derived.extra],
-    ['with another payload', derived.differing],
-  ] as const) {
-    if (list.count > 0)
-      lines.push(`    derived ${what}: ${list.ids.join(', ')}${list.count > list.ids.length ? ', …' : ''}`);
+  if (otherTexts !== null && otherTexts.count > 0) {
+    lines.push(
+      `    stored with another text: source positions ${otherTexts.positions.join(', ')}${otherTexts.count > otherTexts.positions.length ? ', …' : ''}`,
+    );
+  }
+  for (const w of derived.webinars) {
+    lines.push(
+      `    derived events of ${w.webinar_id}: ${n(w.source)} in the source, ${n(w.target)} in the target${w.source === w.target ? ', other ids or payloads' : ''}`,
+    );
   }
   return lines;
 }
@@ -109,7 +143,7 @@ export async function replayCommand(args: readonly string[], out: Output): Promi
   if (!Number.isInteger(batch) || batch < 1 || batch > 10000) {
     throw new UsageError('--batch must be an integer from 1 to 10000');
   }
-  const sourceConf = sourceConfig(from);
+  const sourceConf = await sourceConfig(from);
   const targetConf = resolveConfig(values);
   if (sameStore(sourceConf, targetConf)) throw new UsageError('the source and the target are the same store');
   const forms = loadFormsCatalog(targetConf.forms, {});

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Issue } from '../contract/index.js';
 import type { FormsCatalog, Verdict } from '../intake/index.js';
-import type { EvaluationRecord, EventStore, FeedEvent } from '../store/port.js';
+import type { EvaluationRecord, EventStore, StoredLogRow } from '../store/port.js';
 import { drainClassifier, evaluateAttendance } from './classifier-processor.js';
 import { systemClock, type Clock } from './clock.js';
-import { ingestBatch, judgeValue } from './ingest.js';
+import { ingestBatch, judgeText } from './ingest.js';
 import { drainRouter } from './router-processor.js';
 
 /** Events and rejections read from the source per page. */
@@ -44,41 +44,52 @@ export interface ReplayReport {
   /** Accepted with other warnings than the source stored. */
   readonly otherWarnings: number;
   readonly differences: ReplayDifference[];
+  /**
+   * Client events stored with another text than the source's (compared in log order when every one was
+   * accepted; `null` when not compared).
+   */
+  readonly otherTexts: { readonly count: number; readonly positions: number[] } | null;
   readonly evaluations: number;
   readonly derived: DerivedComparison;
 }
 
-/** The source's derived events against the target's, by id; a payload compared without its time. */
+/**
+ * The source's derived events against the target's, webinar by webinar: a count and an order-independent digest
+ * of each webinar's derived events (ids and payloads without the time they were made), so a store of any size is
+ * compared in memory proportional to its webinars.
+ */
 export interface DerivedComparison {
   readonly source: number;
   readonly target: number;
-  readonly same: number;
-  /** Ids (first few) and counts: in the source only, in the target only, in both with another payload. */
-  readonly missing: { readonly count: number; readonly ids: string[] };
-  readonly extra: { readonly count: number; readonly ids: string[] };
-  readonly differing: { readonly count: number; readonly ids: string[] };
+  /** Webinars whose derived events differ (count, and the first few with each side's count). */
+  readonly differingWebinars: number;
+  readonly webinars: Array<{ readonly webinar_id: string; readonly source: number; readonly target: number }>;
 }
 
 /** Why a replay did not start: the target holds something already. Nothing was written. */
 export class ReplayTargetNotEmpty extends Error {}
 
-const isDerived = (stored: FeedEvent): boolean =>
-  String(stored.event['source']).startsWith('webinar-events/');
+/** A webinar's derived events: how many, and the sum of their digests modulo 2^128. */
+interface WebinarDigest {
+  count: number;
+  sum: bigint;
+}
+const MOD = 1n << 128n;
 
 /**
- * A derived event as SPEC §6 compares replays: everything but the time it was made (the CloudEvents `time` and
- * the classification's `timestamp`). Hashed, so a large store's comparison holds 40 characters an event.
+ * Adds a derived event to its webinar's digest, as SPEC §6 compares replays: everything but the time it was made
+ * (the CloudEvents `time` and the classification's `timestamp`).
  */
-function derivedDigest(event: Record<string, unknown>): string {
+function addDerived(digests: Map<string, WebinarDigest>, envelope: string): void {
+  const event = JSON.parse(envelope) as Record<string, unknown>;
   const { id, source, type, causationid } = event;
   const { timestamp: _timestamp, ...data } = event['data'] as Record<string, unknown>;
-  return createHash('sha1').update(JSON.stringify({ id, source, type, causationid, data })).digest('hex');
-}
-
-/** The client event as it was submitted: the stored envelope without what the feed adds. */
-function submitted(stored: FeedEvent): Record<string, unknown> {
-  const { position: _position, recordedat: _recordedat, ...event } = stored.event;
-  return event;
+  const hash = createHash('sha1').update(JSON.stringify({ id, source, type, causationid, data })).digest();
+  const webinar = String(data['webinar_id']);
+  const digest = digests.get(webinar) ?? { count: 0, sum: 0n };
+  digest.count++;
+  digest.sum = (digest.sum + BigInt(`0x${hash.subarray(0, 16).toString('hex')}`)) % MOD;
+  digests.set(webinar, digest);
 }
 
 async function assertEmpty(store: EventStore): Promise<void> {
@@ -93,11 +104,21 @@ async function assertEmpty(store: EventStore): Promise<void> {
   }
 }
 
+/** The rows of a store's log, page by page, in position order. */
+async function* storedLog(store: EventStore): AsyncGenerator<StoredLogRow> {
+  for (let after = 0; ;) {
+    const page = await store.readStoredLog(after, PAGE);
+    if (page.length === 0) return;
+    yield* page;
+    after = page[page.length - 1]!.position;
+  }
+}
+
 /**
  * SPEC §6 as an operation: the source's quarantine copied as it is (origin, time, raw input, errors), then its
- * client events in log order through the target's intake, each recorded evaluation request replayed (same id,
- * time and requester) after exactly the events it saw, the target's processors run to the end, and the derived
- * events of the two stores compared. The target must be empty; the source is only read.
+ * client events in log order through the target's intake, each as the text it was stored as, each recorded
+ * evaluation request replayed (same id, time and requester) after exactly the events it saw, the target's
+ * processors run to the end, and the two stores compared. The target must be empty; the source is only read.
  */
 export async function replayStore(
   source: EventStore,
@@ -124,71 +145,60 @@ export async function replayStore(
     );
   };
 
-  const sourceDerived = new Map<string, string>();
+  const sourceDerived = new Map<string, WebinarDigest>();
   let clientEvents = 0;
   let accepted = 0;
   let notAccepted = 0;
   let otherWarnings = 0;
   const differences: ReplayDifference[] = [];
-  let pending: FeedEvent[] = [];
+  let pending: StoredLogRow[] = [];
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
     const verdicts = await ingestBatch(
       store,
-      batch.map((stored) => judgeValue(submitted(stored))),
+      batch.map((row) => judgeText(row.envelope)),
       { forms: target.forms, origin: target.origin, clock, inlineProcessors: store.kind === 'sqlite' },
     );
     verdicts.forEach((verdict, i) => {
-      const stored = batch[i]!;
-      const storedWarnings = stored.warnings ?? [];
+      const row = batch[i]!;
       let differs = true;
       if (verdict.status !== 'accepted') notAccepted++;
       else {
         accepted++;
-        if (JSON.stringify(verdict.warnings) === JSON.stringify(storedWarnings)) differs = false;
+        const warnings = verdict.warnings.length > 0 ? JSON.stringify(verdict.warnings) : null;
+        if (warnings === row.warnings) differs = false;
         else otherWarnings++;
       }
       if (differs && differences.length < SAMPLES) {
-        differences.push({
-          position: stored.position,
-          id: String(stored.event['id']),
-          verdict,
-          storedWarnings,
-        });
+        const storedWarnings = row.warnings === null ? [] : (JSON.parse(row.warnings) as unknown[]);
+        differences.push({ position: row.position, id: verdict.id ?? '', verdict, storedWarnings });
       }
     });
     clientEvents += batch.length;
     options.onProgress?.(clientEvents);
   };
 
-  for (let after = 0; ;) {
-    const page = await source.readEvents(after, PAGE);
-    if (page.length === 0) break;
-    for (const stored of page) {
-      if (isDerived(stored)) {
-        sourceDerived.set(String(stored.event['id']), derivedDigest(stored.event));
-        continue;
-      }
-      // An evaluation saw the log up to its at_position: it runs before any later client event is taken.
-      while (
-        nextEvaluation < evaluations.length &&
-        evaluations[nextEvaluation]!.at_position < stored.position
-      ) {
-        await flush();
-        await evaluate(evaluations[nextEvaluation++]!);
-      }
-      pending.push(stored);
-      if (pending.length >= options.batch) await flush();
+  for await (const row of storedLog(source)) {
+    if (row.derived) {
+      addDerived(sourceDerived, row.envelope);
+      continue;
     }
-    after = page[page.length - 1]!.position;
+    // An evaluation saw the log up to its at_position: it runs before any later client event is taken.
+    while (nextEvaluation < evaluations.length && evaluations[nextEvaluation]!.at_position < row.position) {
+      await flush();
+      await evaluate(evaluations[nextEvaluation++]!);
+    }
+    pending.push(row);
+    if (pending.length >= options.batch) await flush();
   }
   await flush();
   while (nextEvaluation < evaluations.length) await evaluate(evaluations[nextEvaluation++]!);
   await drainClassifier(store, clock);
   await drainRouter(store, clock);
 
+  const compared = await compareLogs(source, store, sourceDerived, notAccepted === 0);
   return {
     rejections,
     clientEvents,
@@ -196,21 +206,35 @@ export async function replayStore(
     notAccepted,
     otherWarnings,
     differences,
+    otherTexts: compared.otherTexts,
     evaluations: evaluations.length,
-    derived: await compareDerived(sourceDerived, store),
+    derived: compared.derived,
   };
 }
 
-/** Copies the quarantine page by page, each rejection with its own origin and time, in its order. */
+/**
+ * Copies the quarantine page by page, in its order, each rejection with its own origin and time (one insert call
+ * per run of rejections sharing both). The target numbers them afresh.
+ */
 async function copyQuarantine(source: EventStore, target: EventStore): Promise<number> {
   let copied = 0;
   for (let after = 0; ;) {
     const page = await source.readRejections(after, PAGE);
     if (page.length === 0) return copied;
     await target.transaction('intake', async (tx) => {
-      for (const r of page) {
-        const rejection = { id: r.id, raw: r.raw, rawEncoding: r.raw_encoding, errors: r.errors as Issue[] };
-        await tx.quarantine([rejection], r.origin, r.received_at);
+      for (let i = 0; i < page.length;) {
+        const { origin, received_at } = page[i]!;
+        let end = i + 1;
+        while (end < page.length && page[end]!.origin === origin && page[end]!.received_at === received_at)
+          end++;
+        const run = page.slice(i, end).map((r) => ({
+          id: r.id,
+          raw: r.raw,
+          rawEncoding: r.raw_encoding,
+          errors: r.errors as Issue[],
+        }));
+        await tx.quarantine(run, origin, received_at);
+        i = end;
       }
     });
     copied += page.length;
@@ -218,52 +242,58 @@ async function copyQuarantine(source: EventStore, target: EventStore): Promise<n
   }
 }
 
-async function compareDerived(
-  sourceDerived: Map<string, string>,
+/**
+ * Reads the target's log once: its derived events digested webinar by webinar against the source's and, when
+ * `compareTexts`, its client events' texts against the source's, in log order (a second cursor on the source).
+ */
+async function compareLogs(
+  source: EventStore,
   target: EventStore,
-): Promise<DerivedComparison> {
-  const missing = new Set(sourceDerived.keys());
-  const extra: string[] = [];
-  const differing: string[] = [];
-  let targetCount = 0;
-  let same = 0;
-  let extraCount = 0;
-  let differingCount = 0;
-  for (let after = 0; ;) {
-    const page = await target.readEvents(after, PAGE);
-    if (page.length === 0) break;
-    for (const stored of page) {
-      if (!isDerived(stored)) continue;
-      targetCount++;
-      const id = String(stored.event['id']);
-      const expected = sourceDerived.get(id);
-      missing.delete(id);
-      if (expected === undefined) {
-        if (extraCount++ < SAMPLES) extra.push(id);
-      } else if (expected !== derivedDigest(stored.event)) {
-        if (differingCount++ < SAMPLES) differing.push(id);
-      } else same++;
+  sourceDerived: Map<string, WebinarDigest>,
+  compareTexts: boolean,
+): Promise<{ derived: DerivedComparison; otherTexts: ReplayReport['otherTexts'] }> {
+  const targetDerived = new Map<string, WebinarDigest>();
+  const sourceClients = storedLog(source);
+  let otherTexts = 0;
+  const positions: number[] = [];
+  for await (const row of storedLog(target)) {
+    if (row.derived) {
+      addDerived(targetDerived, row.envelope);
+      continue;
     }
-    after = page[page.length - 1]!.position;
+    if (!compareTexts) continue;
+    let original = await sourceClients.next();
+    while (!original.done && original.value.derived) original = await sourceClients.next();
+    if (original.done || original.value.envelope !== row.envelope) {
+      otherTexts++;
+      if (positions.length < SAMPLES) positions.push(original.done ? row.position : original.value.position);
+    }
+  }
+  await sourceClients.return(undefined);
+  const webinars: DerivedComparison['webinars'] = [];
+  let differingWebinars = 0;
+  let sourceCount = 0;
+  let targetCount = 0;
+  for (const id of new Set([...sourceDerived.keys(), ...targetDerived.keys()])) {
+    const a = sourceDerived.get(id) ?? { count: 0, sum: 0n };
+    const b = targetDerived.get(id) ?? { count: 0, sum: 0n };
+    sourceCount += a.count;
+    targetCount += b.count;
+    if (a.count === b.count && a.sum === b.sum) continue;
+    if (differingWebinars++ < SAMPLES) webinars.push({ webinar_id: id, source: a.count, target: b.count });
   }
   return {
-    source: sourceDerived.size,
-    target: targetCount,
-    same,
-    missing: { count: missing.size, ids: [...missing].slice(0, SAMPLES) },
-    extra: { count: extraCount, ids: extra },
-    differing: { count: differingCount, ids: differing },
+    derived: { source: sourceCount, target: targetCount, differingWebinars, webinars },
+    otherTexts: compareTexts ? { count: otherTexts, positions } : null,
   };
 }
 
 /** Whether the target judged every client event as the source had and derived the same events. */
 export function replayMatched(report: ReplayReport): boolean {
-  const { derived } = report;
   return (
     report.notAccepted === 0 &&
     report.otherWarnings === 0 &&
-    derived.missing.count === 0 &&
-    derived.extra.count === 0 &&
-    derived.differing.count === 0
+    report.otherTexts?.count === 0 &&
+    report.derived.differingWebinars === 0
   );
 }

@@ -65,9 +65,16 @@ export function clientEventRow({ position, event, warnings, text }: PlannedAppen
   ];
 }
 
-/** The same columns for a derived event (classification or route): no session, no content hash, its cause. */
+/**
+ * The same columns for a derived event (classification or route): no session, no content hash, its cause. Its
+ * lead and webinar key its uniqueness in SQLite (schema 6), where a unique index lets NULLs repeat: a derived
+ * event without them is a defect of the service, refused here before it reaches either store.
+ */
 export function derivedEventRow(event: DerivedEvent, position: number): unknown[] {
-  const data = event.data as { lead_id: string; webinar_id: string };
+  const data = event.data as { lead_id: unknown; webinar_id: unknown };
+  if (typeof data.lead_id !== 'string' || typeof data.webinar_id !== 'string') {
+    throw new Error(`derived event ${event.id} has no lead_id or webinar_id: not stored`);
+  }
   return [
     position,
     event.source,

@@ -126,11 +126,23 @@ export type WebinarSummary = { readonly webinar_id: string } & Omit<
     readonly awaiting_evaluation: number;
   };
 
+/** A log row as stored, for `replay`: the envelope's own text, not a value parsed from it. */
+export interface StoredLogRow {
+  readonly position: number;
+  /** Derived by the service (a classification or route: it has a causationid), else a client event. */
+  readonly derived: boolean;
+  /** For a client event, the JSON text it was submitted as (or its serialization, see STORED_TEXT_MAX_CHARS). */
+  readonly envelope: string;
+  readonly warnings: string | null;
+}
+
 export interface EventStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction (serialized with the other writers of the same purpose). */
   transaction<T>(purpose: TxPurpose, work: (tx: StoreTx) => Promise<T>): Promise<T>;
   readEvents(after: number, limit: number, type?: string): Promise<FeedEvent[]>;
+  /** At most `limit` log rows after `after`, in position order, as stored. */
+  readStoredLog(after: number, limit: number): Promise<StoredLogRow[]>;
   /**
    * At most `limit` rejections after `after` that pass `filter`, and no more once `maxRawBytes` of raw inputs are
    * in the page.

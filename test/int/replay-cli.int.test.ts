@@ -10,11 +10,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { EMPTY_FORMS_CATALOG } from '../../src/intake/index.js';
+import {
+  attendanceReport,
+  drainClassifier,
+  drainRouter,
+  evaluateAttendance,
+  replayMatched,
+  replayStore,
+} from '../../src/pipeline/index.js';
 import { SIMULATED_FORMS, simulate } from '../../src/simulate/index.js';
 import type { EventStore, FeedEvent } from '../../src/store/port.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
-import { freshSchema, postgresUrl, serviceAvailable, type FreshSchema } from './services.js';
+import { entered, ingest, registered, tickingClock } from './store-suite.js';
+import { freshSchema, onPostgres, postgresUrl, serviceAvailable, type FreshSchema } from './services.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/webinar-events.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'we-replay-cli-'));
@@ -26,12 +37,13 @@ interface Ran {
   readonly stderr: string;
 }
 
-/** The CLI with no store settings from the environment: every store is named by a flag. */
-function cli(args: readonly string[]): Promise<Ran> {
+/** The CLI with no store settings from the environment but `extra`: every store is named by a flag. */
+function cli(args: readonly string[], extra: NodeJS.ProcessEnv = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     for (const name of ['DATABASE_URL', 'WEBINAR_EVENTS_DB', 'WEBINAR_EVENTS_FORMS', 'NATS_URL'])
       delete env[name];
+    Object.assign(env, extra);
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
@@ -68,14 +80,15 @@ async function derivedOf(store: EventStore): Promise<string[]> {
     .sort();
 }
 
-/** Client events as submitted, in log order (the positions differ between the stores). */
+/** Client events as stored (the text, not a value parsed from it) with their warnings, in log order. */
 async function clientEventsOf(store: EventStore): Promise<string[]> {
-  return (await readAll(store))
-    .filter((e) => !String(e.event['source']).startsWith('webinar-events/'))
-    .map((e) => {
-      const { position: _p, recordedat: _r, ...event } = e.event;
-      return JSON.stringify({ event, warnings: e.warnings ?? [] });
-    });
+  const out: string[] = [];
+  for (let after = 0; ;) {
+    const page = await store.readStoredLog(after, 1000);
+    if (page.length === 0) return out;
+    for (const row of page) if (!row.derived) out.push(`${row.envelope} ${row.warnings}`);
+    after = page[page.length - 1]!.position;
+  }
 }
 
 async function quarantineOf(store: EventStore): Promise<unknown[]> {
@@ -86,6 +99,7 @@ async function evaluationsOf(store: EventStore): Promise<unknown[]> {
   return (await store.evaluations()).map(({ at_position: _a, ...rest }) => rest);
 }
 
+const PAYLOAD = '{"b":1,"2":2,"order":12345678901234567890,"x":1.50}';
 const forms = join(dir, 'forms.json');
 const noForms = join(dir, 'no-forms.json');
 const source = join(dir, 'source.sqlite');
@@ -97,6 +111,10 @@ before(async () => {
   const lines = [...simulate({ seed: 'replay-cli', webinars: 2, leads: 80, faults: 0.05 })].map((l) =>
     typeof l.line === 'string' ? l.line : JSON.stringify(l.line),
   );
+  // A form payload whose text a parse and serialize would change: an integer beyond 2^53, 1.50, key order.
+  const form = lines.findIndex((line) => line.includes('"form_payload":{"rating"'));
+  assert.ok(form > 0);
+  lines[form] = lines[form]!.replace(/"form_payload":\{[^}]*\}/, `"form_payload":${PAYLOAD}`);
   const half = Math.floor(lines.length / 2);
   writeFileSync(join(dir, 'a.ndjson'), lines.slice(0, half).join('\n') + '\n');
   writeFileSync(join(dir, 'b.ndjson'), lines.slice(half).join('\n') + '\n');
@@ -116,7 +134,13 @@ async function assertSameHistory(origin: EventStore, target: EventStore): Promis
   const derived = await derivedOf(origin);
   assert.ok(derived.length > 100, `the source derived ${derived.length} events`);
   assert.deepEqual(await derivedOf(target), derived);
-  assert.deepEqual(await clientEventsOf(target), await clientEventsOf(origin));
+  const clients = await clientEventsOf(origin);
+  assert.equal(
+    clients.filter((text) => text.includes(PAYLOAD)).length,
+    1,
+    'the crafted form is stored as sent',
+  );
+  assert.deepEqual(await clientEventsOf(target), clients);
   const quarantine = await quarantineOf(origin);
   assert.ok(quarantine.length > 0);
   assert.deepEqual(await quarantineOf(target), quarantine);
@@ -141,7 +165,14 @@ describe('replay: SQLite to SQLite', () => {
     const b = new SqliteEventStore(target);
     try {
       await assertSameHistory(a, b);
-      assert.equal(report.derived['same'], (await derivedOf(a)).length);
+      const derived = (await derivedOf(a)).length;
+      assert.deepEqual(report.derived, {
+        source: derived,
+        target: derived,
+        differingWebinars: 0,
+        webinars: [],
+      });
+      assert.deepEqual(report['otherTexts'], { count: 0, positions: [] });
       assert.equal((await quarantineOf(a)).length, report['rejections']);
     } finally {
       await a.close();
@@ -190,12 +221,63 @@ describe('replay: SQLite to SQLite', () => {
     const fresh = join(dir, 'not-created.sqlite');
     const gone = await cli(['replay', '--from', missing, '--db', fresh]);
     assert.equal(gone.code, 1);
-    assert.match(gone.stderr, /--from: no database at .*no-such\.sqlite/);
+    assert.match(gone.stderr, /--from: no store at .*no-such\.sqlite \(no such file\)/);
     assert.ok(!existsSync(missing) && !existsSync(fresh), 'neither store created');
 
     const usage = await cli(['replay', '--db', fresh]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /replay needs --from SOURCE/);
+
+    // Another application's database is read, not migrated.
+    const foreign = join(dir, 'foreign.sqlite');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE notes (body TEXT)');
+    db.close();
+    const notOurs = await cli(['replay', '--from', foreign, '--db', fresh]);
+    assert.equal(notOurs.code, 1);
+    assert.match(notOurs.stderr, /--from: no store at .*foreign\.sqlite \(not a store of this service\)/);
+    const after2 = new Database(foreign, { readonly: true });
+    assert.deepEqual(after2.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all(), [
+      'notes',
+    ]);
+    after2.close();
+    assert.ok(!existsSync(fresh));
+  });
+});
+
+describe('replayStore: an evaluation runs after exactly the events it saw', () => {
+  it('replays an evaluation made right after a client event, before the next one', async () => {
+    const a = new SqliteEventStore(join(dir, 'boundary-a.sqlite'));
+    const b = new SqliteEventStore(join(dir, 'boundary-b.sqlite'));
+    try {
+      const clock = tickingClock();
+      // The evaluation's at_position is L-1's entry (no derived event after it): taken one event early, L-1's
+      // entry would come after the evaluation and L-1 would never be classified; one event late, L-2 would be
+      // classified not_attended by it too.
+      await ingest(a, [registered('r-1', 'L-1', 'W-1'), registered('r-2', 'L-2', 'W-1')], clock);
+      await ingest(a, [entered('e-1', 'L-1', 'W-1', 's-1')], clock);
+      const evaluated = await evaluateAttendance(a, { webinarId: 'W-1', requester: 'test' }, clock);
+      assert.equal(evaluated.length, 1);
+      assert.equal((await a.evaluations())[0]!.at_position, 3);
+      await ingest(a, [entered('e-2', 'L-2', 'W-1', 's-2')], clock);
+      await drainClassifier(a, clock);
+      await drainRouter(a, clock);
+      const report = await replayStore(
+        a,
+        { store: b, forms: EMPTY_FORMS_CATALOG, origin: 'replay:test', clock },
+        { batch: 1000 },
+      );
+      assert.equal(replayMatched(report), true, JSON.stringify(report));
+      assert.deepEqual(await derivedOf(b), await derivedOf(a));
+      const leads = (await attendanceReport(b, 'W-1')).leads.map((l) => [l.lead_id, l.attended]);
+      assert.deepEqual(leads, [
+        ['L-1', false],
+        ['L-2', null],
+      ]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
 
@@ -231,7 +313,10 @@ if (!available) {
       assert.equal(toPostgres.code, 0, toPostgres.stdout + toPostgres.stderr);
       assert.match(toPostgres.stdout, /derived events +[\d,]+ in the source, [\d,]+ in the target: the same/);
       const back = join(dir, 'back.sqlite');
-      const toSqlite = await cli(['replay', '--from', target.toString(), '--db', back, '--forms', forms]);
+      // On a host of the scale runtime DATABASE_URL names the PostgreSQL store: the explicit --db is the target.
+      const toSqlite = await cli(['replay', '--from', target.toString(), '--db', back, '--forms', forms], {
+        DATABASE_URL: target.toString(),
+      });
       assert.equal(toSqlite.code, 0, toSqlite.stdout + toSqlite.stderr);
 
       const a = new SqliteEventStore(source);
@@ -244,6 +329,25 @@ if (!available) {
         await a.close();
         await pg.close();
         await b.close();
+      }
+    });
+
+    it('refuses a PostgreSQL schema that holds no store, and leaves it as it was', async () => {
+      const empty = await freshSchema(url);
+      try {
+        const at = new URL(url);
+        at.searchParams.set('options', `-c search_path=${empty.schema}`);
+        const ran = await cli(['replay', '--from', at.toString(), '--db', join(dir, 'unused.sqlite')]);
+        assert.equal(ran.code, 1);
+        assert.match(ran.stderr, /--from: no store in postgres:\/\/.*\(no schema_migrations table/);
+        const tables = await onPostgres(
+          url,
+          `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = '${empty.schema}'`,
+        );
+        assert.equal(tables.rows[0].n, 0);
+        assert.ok(!existsSync(join(dir, 'unused.sqlite')));
+      } finally {
+        await empty.drop();
       }
     });
   });

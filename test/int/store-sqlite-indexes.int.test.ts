@@ -94,13 +94,13 @@ describe('SQLite store: the indexes of the log', () => {
       await store.transaction('classifier', (tx) =>
         tx.appendDerived([classification('c-1', 'L-1')], '2026-11-26T10:00:01Z'),
       );
-      // Unique by webinar, lead, type and id (schema 6): every second row the service can derive (a derived id is
+      // Unique by webinar, lead and id (schema 6): every second row the service can derive (a derived id is
       // uuid5 of a name holding its lead and webinar), also from another derived source.
       await assert.rejects(
         store.transaction('classifier', (tx) =>
           tx.appendDerived([classification('c-1', 'L-1')], '2026-11-26T10:00:02Z'),
         ),
-        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.type, events\.id$/,
+        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.id$/,
       );
       await assert.rejects(
         store.transaction('router', (tx) =>
@@ -109,7 +109,7 @@ describe('SQLite store: the indexes of the log', () => {
             '2026-11-26T10:00:02Z',
           ),
         ),
-        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.type, events\.id$/,
+        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.id$/,
       );
       const verdicts = await ingest(store, [registered('r-1', 'L-1', 'W-1')]);
       assert.equal(verdicts[0]!.status, 'accepted');
@@ -219,7 +219,7 @@ describe('SQLite store: the indexes of the log', () => {
         store.transaction('classifier', (tx) =>
           tx.appendDerived([classification('c-1', 'L-1')], '2026-11-26T10:00:04Z'),
         ),
-        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.type, events\.id$/,
+        /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.id$/,
       );
     } finally {
       await store.close();

@@ -137,6 +137,20 @@ describe('configuration: flag, else environment variable, else default', () => {
       );
     }
   });
+
+  it('an explicit --db is the store even where DATABASE_URL is set; --db with --postgres is a usage error', () => {
+    const env = { DATABASE_URL: 'postgres://b/y', WEBINAR_EVENTS_DB: 'env.db' };
+    assert.equal(resolveConfig({ db: 'a.db' }, env).postgres, undefined);
+    assert.equal(resolveConfig({ db: 'a.db' }, env).db, 'a.db');
+    // WEBINAR_EVENTS_DB is no flag: DATABASE_URL still selects PostgreSQL over it.
+    assert.equal(resolveConfig({}, env).postgres, 'postgres://b/y');
+    assert.equal(resolveConfig({ postgres: 'postgres://a/x' }, env).postgres, 'postgres://a/x');
+    assert.throws(
+      () => resolveConfig({ db: 'a.db', postgres: 'postgres://a/x' }, {}),
+      (error: Error) =>
+        error instanceof UsageError && /--db and --postgres name two stores/.test(error.message),
+    );
+  });
 });
 
 describe('the forms catalog: --forms, else WEBINAR_EVENTS_FORMS, else none', () => {

@@ -7,6 +7,7 @@ import type {
   RejectionRecord,
   ReportLead,
   ReportTotals,
+  StoredLogRow,
   StoreTx,
   TxPurpose,
   WebinarSummary,
@@ -95,6 +96,23 @@ export class PostgresEventStore implements EventStore {
     });
     // An idle connection that breaks (server restart) is dropped by the pool; the next checkout reconnects.
     this.pool.on('error', () => undefined);
+  }
+
+  /**
+   * Whether the schema the URL's connections use (`current_schema()`) holds a store: migrated by some version,
+   * so that opening it reads what is there rather than creating the tables. Does not change anything.
+   */
+  static async holdsStore(url: string): Promise<boolean> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ present: boolean }>(
+        "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+      );
+      return rows[0]?.present === true;
+    } finally {
+      await client.end();
+    }
   }
 
   /** Opens the store and brings its schema up to date. */
@@ -252,6 +270,10 @@ export class PostgresEventStore implements EventStore {
         ? await this.pool.query<FeedRow>(sql.feed, [after, limit])
         : await this.pool.query<FeedRow>(sql.feedOfType, [type, after, limit]);
     return rows.map(feedEventFromRow);
+  }
+
+  async readStoredLog(after: number, limit: number): Promise<StoredLogRow[]> {
+    return (await this.pool.query<StoredLogRow>(sql.storedLog, [after, limit])).rows;
   }
 
   async readRejections(

@@ -11,6 +11,7 @@ import type {
   RejectionRecord,
   ReportLead,
   ReportTotals,
+  StoredLogRow,
   StoreTx,
   TxPurpose,
   WebinarSummary,
@@ -43,6 +44,25 @@ const MAX_LOCK_RETRY_MS = 25;
  * SQLite's busy codes, extended ones included: better-sqlite3 reports those (SQLITE_BUSY_RECOVERY while another
  * process recovers the WAL after a crash), and SQLite's own busy loop retries them all.
  */
+/**
+ * Whether the file holds a store (a database some version migrated), read without changing it: false for a file
+ * that is missing, empty, not a database, or another application's database.
+ */
+export function holdsSqliteStore(path: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    return (
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !==
+      undefined
+    );
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
 export function isSqliteBusy(error: unknown): boolean {
   return /^SQLITE_BUSY/.test(errorCode(error) ?? '');
 }
@@ -175,6 +195,8 @@ export class SqliteEventStore implements EventStore {
     this.queries = {
       feed: q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE position > ?
         ORDER BY position LIMIT ?`),
+      storedLog: q(`SELECT position, causationid IS NOT NULL AS derived, envelope, warnings FROM events
+        WHERE position > ? ORDER BY position LIMIT ?`),
       feedType:
         q(`SELECT position, envelope, warnings, recorded_at FROM events WHERE type = ? AND position > ?
         ORDER BY position LIMIT ?`),
@@ -266,6 +288,13 @@ export class SqliteEventStore implements EventStore {
         ? this.queries.feed.all(after, limit)
         : this.queries.feedType.all(type, after, limit);
     return (rows as FeedRow[]).map(feedEventFromRow);
+  }
+
+  async readStoredLog(after: number, limit: number): Promise<StoredLogRow[]> {
+    const rows = this.queries.storedLog.all(after, limit) as Array<
+      Omit<StoredLogRow, 'derived'> & { derived: number }
+    >;
+    return rows.map((row) => ({ ...row, derived: row.derived === 1 }));
   }
 
   async readRejections(
