@@ -18,7 +18,7 @@ target derives its own classifications and routes, which are then compared with 
 payload (not the time they were made). Moves a store between runtimes (SQLite to PostgreSQL and back), or
 checks a build against a store's history.
 
-SOURCE: an SQLite file, or a postgres:// URL (its search_path names the schema). It must hold a store; it is
+SOURCE: an SQLite file, or a postgres:// (postgresql://, socket:) URL (the schema: the first of its search_path). It must hold a store; it is
 only read (a store of an older schema is migrated first, as every command does). The target is the store the
 options below name (an explicit --db wins over DATABASE_URL); it must be empty, and nothing else should write
 to it meanwhile.
@@ -45,7 +45,7 @@ holds no store).`;
  */
 async function sourceConfig(from: string): Promise<Config> {
   if (from === ':memory:') throw new UsageError('--from: an in-memory database holds nothing to replay');
-  if (/^postgres(ql)?:\/\//i.test(from)) {
+  if (/^(postgres(ql)?:\/\/|socket:)/i.test(from)) {
     const config = resolveConfig({ postgres: from }, {});
     const { PostgresEventStore } = await import('../store/postgres/postgres-store.js');
     if (!(await PostgresEventStore.holdsStore(from))) {
@@ -56,12 +56,18 @@ async function sourceConfig(from: string): Promise<Config> {
     return config;
   }
   const config = resolveConfig({ db: from }, {});
-  if (!holdsSqliteStore(config.db)) {
-    const size = fileSize(config.db);
-    const why =
-      size === undefined ? 'no such file' : size === 0 ? 'the file is empty' : 'not a store of this service';
-    throw new Error(`--from: no store at ${config.db} (${why})`);
+  const size = fileSize(config.db);
+  let why: string | undefined;
+  if (size === undefined) why = 'no such file';
+  else if (size === 0) why = 'the file is empty';
+  else {
+    try {
+      if (!holdsSqliteStore(config.db)) why = 'not a store of this service';
+    } catch (error) {
+      throw new Error(`--from: cannot read ${config.db}: ${(error as Error).message}`, { cause: error });
+    }
   }
+  if (why !== undefined) throw new Error(`--from: no store at ${config.db} (${why})`);
   return config;
 }
 
@@ -143,8 +149,8 @@ export async function replayCommand(args: readonly string[], out: Output): Promi
   if (!Number.isInteger(batch) || batch < 1 || batch > 10000) {
     throw new UsageError('--batch must be an integer from 1 to 10000');
   }
-  const sourceConf = await sourceConfig(from);
   const targetConf = resolveConfig(values);
+  const sourceConf = await sourceConfig(from);
   if (sameStore(sourceConf, targetConf)) throw new UsageError('the source and the target are the same store');
   const forms = loadFormsCatalog(targetConf.forms, {});
   const source = await openStore(sourceConf);

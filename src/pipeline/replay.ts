@@ -256,20 +256,24 @@ async function compareLogs(
   const sourceClients = storedLog(source);
   let otherTexts = 0;
   const positions: number[] = [];
-  for await (const row of storedLog(target)) {
-    if (row.derived) {
-      addDerived(targetDerived, row.envelope);
-      continue;
+  try {
+    for await (const row of storedLog(target)) {
+      if (row.derived) {
+        addDerived(targetDerived, row.envelope);
+        continue;
+      }
+      if (!compareTexts) continue;
+      let original = await sourceClients.next();
+      while (!original.done && original.value.derived) original = await sourceClients.next();
+      if (original.done || original.value.envelope !== row.envelope) {
+        otherTexts++;
+        if (positions.length < SAMPLES)
+          positions.push(original.done ? row.position : original.value.position);
+      }
     }
-    if (!compareTexts) continue;
-    let original = await sourceClients.next();
-    while (!original.done && original.value.derived) original = await sourceClients.next();
-    if (original.done || original.value.envelope !== row.envelope) {
-      otherTexts++;
-      if (positions.length < SAMPLES) positions.push(original.done ? row.position : original.value.position);
-    }
+  } finally {
+    await sourceClients.return(undefined);
   }
-  await sourceClients.return(undefined);
   const webinars: DerivedComparison['webinars'] = [];
   let differingWebinars = 0;
   let sourceCount = 0;

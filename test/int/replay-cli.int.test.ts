@@ -242,6 +242,12 @@ describe('replay: SQLite to SQLite', () => {
     ]);
     after2.close();
     assert.ok(!existsSync(fresh));
+    // A file that is not a database at all.
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'not a database\n'.repeat(500));
+    const notDb = await cli(['replay', '--from', text, '--db', fresh]);
+    assert.equal(notDb.code, 1);
+    assert.match(notDb.stderr, /--from: no store at .*notes\.txt \(not a store of this service\)/);
   });
 });
 
@@ -334,9 +340,13 @@ if (!available) {
 
     it('refuses a PostgreSQL schema that holds no store, and leaves it as it was', async () => {
       const empty = await freshSchema(url);
+      const other = await freshSchema(url);
       try {
+        // Another schema of the search_path holds a store: the source's schema is the first, where opening it
+        // would create the tables.
+        await (await PostgresEventStore.open(url, { schema: other.schema })).close();
         const at = new URL(url);
-        at.searchParams.set('options', `-c search_path=${empty.schema}`);
+        at.searchParams.set('options', `-c search_path=${empty.schema},${other.schema}`);
         const ran = await cli(['replay', '--from', at.toString(), '--db', join(dir, 'unused.sqlite')]);
         assert.equal(ran.code, 1);
         assert.match(ran.stderr, /--from: no store in postgres:\/\/.*\(no schema_migrations table/);
@@ -348,6 +358,7 @@ if (!available) {
         assert.ok(!existsSync(join(dir, 'unused.sqlite')));
       } finally {
         await empty.drop();
+        await other.drop();
       }
     });
   });

@@ -107,7 +107,10 @@ export class PostgresEventStore implements EventStore {
     await client.connect();
     try {
       const { rows } = await client.query<{ present: boolean }>(
-        "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+        // In current_schema() itself, where open() would create the tables: to_regclass would search the whole
+        // search_path and find another schema's store.
+        `SELECT EXISTS (SELECT 1 FROM information_schema.tables
+          WHERE table_schema = current_schema() AND table_name = 'schema_migrations') AS present`,
       );
       return rows[0]?.present === true;
     } finally {

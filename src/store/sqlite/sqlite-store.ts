@@ -45,8 +45,9 @@ const MAX_LOCK_RETRY_MS = 25;
  * process recovers the WAL after a crash), and SQLite's own busy loop retries them all.
  */
 /**
- * Whether the file holds a store (a database some version migrated), read without changing it: false for a file
- * that is missing, empty, not a database, or another application's database.
+ * Whether an existing, non-empty file holds a store (a database some version migrated), read without changing it:
+ * false for a file that is not a database or is another application's. Any other failure to read it (no
+ * permission, a directory where SQLite cannot create the -shm file of a WAL database) is thrown as it is.
  */
 export function holdsSqliteStore(path: string): boolean {
   let db: Database.Database | undefined;
@@ -56,8 +57,9 @@ export function holdsSqliteStore(path: string): boolean {
       db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !==
       undefined
     );
-  } catch {
-    return false;
+  } catch (error) {
+    if (errorCode(error) === 'SQLITE_NOTADB') return false;
+    throw error;
   } finally {
     db?.close();
   }
