@@ -1,7 +1,13 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openStore, resolveConfig, shownUrl, type Config } from '../config.js';
-import { ReplayTargetNotEmpty, replayMatched, replayStore, type ReplayReport } from '../pipeline/index.js';
+import {
+  ReplayInterrupted,
+  ReplayTargetNotEmpty,
+  replayMatched,
+  replayStore,
+  type ReplayReport,
+} from '../pipeline/index.js';
 import type { EventStore } from '../store/port.js';
 import { holdsSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
@@ -35,8 +41,10 @@ against the source's; the derived events webinar by webinar (count and a digest 
 
 Exit codes: 0 every client event accepted, stored as the same text with the same warnings, and the same
 derived events; 3 not so (the first differences are listed; events the target refused are in its quarantine,
-origin replay:<source>); 2 usage (also: the target is not empty, or is the source); 1 failure (also: SOURCE
-holds no store).`;
+origin replay:<source>; also: the source was written meanwhile); 2 usage (also: the target is not empty, or is
+the source); 1 failure (also: SOURCE holds no store); 130 interrupted (Ctrl-C, SIGTERM: the batch under way is
+committed, then it stops and says what the target holds; a second signal stops at once). An interrupted or
+failed replay leaves a partial copy: empty the target and run the replay again.`;
 
 /**
  * The source as given, checked to hold a store without changing it (opening a store migrates it, and would create
@@ -79,8 +87,23 @@ function fileSize(path: string): number | undefined {
   }
 }
 
+/** A store as it is named in output and in the target's quarantine: the absolute path of a file. */
 const describeStore = (config: Config): string =>
-  config.postgres !== undefined ? `postgres ${shownUrl(config.postgres)}` : `sqlite ${config.db}`;
+  config.postgres !== undefined ? `postgres ${shownUrl(config.postgres)}` : `sqlite ${resolve(config.db)}`;
+
+/** What an interrupted or failed replay leaves, and what to do about it. */
+function partialCopyHint(target: Config, written?: ReplayInterrupted['written']): string {
+  const what =
+    written === undefined
+      ? 'part of the copy'
+      : `${written.rejections.toLocaleString('en')} rejected inputs, ${written.clientEvents.toLocaleString('en')} ` +
+        `client events and ${written.evaluations.toLocaleString('en')} evaluations with what they derived`;
+  const empty =
+    target.postgres !== undefined
+      ? `drop the store's tables (or the schema) in ${describeStore(target)}`
+      : `delete ${resolve(target.db)} (and its -wal and -shm files)`;
+  return `replay: the target holds ${what}, not a whole copy: it is not usable as one. To start again, ${empty}, then run the same replay`;
+}
 
 const sameStore = (a: Config, b: Config): boolean =>
   a.postgres !== undefined || b.postgres !== undefined
@@ -102,6 +125,12 @@ function render(report: ReplayReport, from: string, to: string): string[] {
           ? `, ${n(otherTexts.count)} stored with another text`
           : ', stored as the same texts'),
     `  evaluations     ${n(report.evaluations)} replayed`,
+    ...(report.source.changed
+      ? [
+          `  the source was written during the replay: only its log up to position ${n(report.source.head)} and ` +
+            'its quarantine as it was at the start are in the copy (stop its writers, empty the target, run again)',
+        ]
+      : []),
     `  derived events  ${n(derived.source)} in the source, ${n(derived.target)} in the target: ` +
       (derived.differingWebinars === 0
         ? 'the same'
@@ -115,6 +144,17 @@ function render(report: ReplayReport, from: string, to: string): string[] {
           ? `accepted with warnings ${JSON.stringify(d.verdict.warnings)} (stored: ${JSON.stringify(d.storedWarnings)})`
           : d.verdict.status;
     lines.push(`    source position ${d.position}, id ${d.id}: ${verdict}`);
+  }
+  const unlisted = report.notAccepted + report.otherWarnings - report.differences.length;
+  if (unlisted > 0)
+    lines.push(`    … and ${n(unlisted)} more (the target's quarantine holds the refused ones)`);
+  if (
+    report.differences.some(
+      (d) =>
+        d.verdict.status === 'rejected' && d.verdict.errors.some((e) => e.code === 'FORM_ALREADY_SUBMITTED'),
+    )
+  ) {
+    lines.push('    (FORM_ALREADY_SUBMITTED: give --forms the catalog the source was judged with)');
   }
   if (otherTexts !== null && otherTexts.count > 0) {
     lines.push(
@@ -156,12 +196,26 @@ export async function replayCommand(args: readonly string[], out: Output): Promi
   const source = await openStore(sourceConf);
   let target: EventStore | undefined;
   const progress = new Progress('replay', undefined, 'client events');
+  // Interrupted (Ctrl-C, SIGTERM): the batch under way is committed, then the replay stops and says what the
+  // target holds. A second signal stops at once.
+  let interrupted: string | null = null;
+  const interrupt = (why: string): void => {
+    if (interrupted !== null) process.exit(EXIT.interrupted);
+    interrupted = why;
+    out.stderr(`replay: ${why}: stopping after the current batch (again to stop at once)`);
+  };
+  const onSigint = (): void => interrupt('SIGINT');
+  const onSigterm = (): void => interrupt('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  let writing = false;
   try {
     target = await openStore(targetConf);
+    writing = true;
     const report = await replayStore(
       source,
       { store: target, forms, origin: `replay:${describeStore(sourceConf)}` },
-      { batch, onProgress: (done) => progress.update(done) },
+      { batch, onProgress: (done) => progress.update(done), stopRequested: () => interrupted !== null },
     );
     progress.done();
     if (values['json']) out.stdout(JSON.stringify({ ...report, matched: replayMatched(report) }));
@@ -176,8 +230,16 @@ export async function replayCommand(args: readonly string[], out: Output): Promi
         `${error.message}: replay writes only into an empty store (${describeStore(targetConf)})`,
       );
     }
+    if (error instanceof ReplayInterrupted) {
+      out.stderr(`replay: stopped (${interrupted ?? 'interrupted'})`);
+      out.stderr(partialCopyHint(targetConf, error.written));
+      return EXIT.interrupted;
+    }
+    if (writing) out.stderr(partialCopyHint(targetConf));
     throw error;
   } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     await target?.close();
     await source.close();
   }

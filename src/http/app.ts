@@ -248,7 +248,9 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
       return sendProblem(
         reply,
         problem(400, 'INVALID_REQUEST', 'The request is invalid', {
-          detail: `querystring/${name} must be an integer in decimal digits`,
+          detail: /^-?[0-9]+$/.test(value)
+            ? `querystring/${name} is out of range (at most ${Number.MAX_SAFE_INTEGER})`
+            : `querystring/${name} must be an integer in decimal digits`,
         }),
       );
     }

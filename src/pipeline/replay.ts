@@ -25,6 +25,21 @@ export interface ReplayOptions {
   /** Client events per intake transaction (a batch is also cut before each recorded evaluation). */
   readonly batch: number;
   readonly onProgress?: (clientEvents: number) => void;
+  /** Asked before each batch and each evaluation: true stops the replay there (ReplayInterrupted). */
+  readonly stopRequested?: () => boolean;
+}
+
+/** What a replay had written when it stopped early: the target holds a partial copy. */
+export class ReplayInterrupted extends Error {
+  constructor(
+    readonly written: {
+      readonly rejections: number;
+      readonly clientEvents: number;
+      readonly evaluations: number;
+    },
+  ) {
+    super('replay stopped before the end');
+  }
 }
 
 /** A client event the target judged otherwise than the source had: not accepted, or with other warnings. */
@@ -51,6 +66,11 @@ export interface ReplayReport {
   readonly otherTexts: { readonly count: number; readonly positions: number[] } | null;
   readonly evaluations: number;
   readonly derived: DerivedComparison;
+  /**
+   * What was replayed: the source's log up to `head` and its quarantine up to `rejections` (seq), as they were at
+   * the start. `changed`: the source was written meanwhile (what came after is not in the copy).
+   */
+  readonly source: { readonly head: number; readonly rejections: number; readonly changed: boolean };
 }
 
 /**
@@ -98,18 +118,22 @@ async function assertEmpty(store: EventStore): Promise<void> {
   if (head > 0) held.push(`events up to position ${head.toLocaleString('en')}`);
   if ((await store.rejectionsHead()) > 0) held.push('rejected inputs');
   const evaluations = (await store.evaluations()).length;
-  if (evaluations > 0) held.push(`${evaluations.toLocaleString('en')} evaluations`);
+  if (evaluations > 0)
+    held.push(`${evaluations.toLocaleString('en')} evaluation${evaluations === 1 ? '' : 's'}`);
   if (held.length > 0) {
     throw new ReplayTargetNotEmpty(`the target store is not empty (it holds ${held.join(', ')})`);
   }
 }
 
 /** The rows of a store's log, page by page, in position order. */
-async function* storedLog(store: EventStore): AsyncGenerator<StoredLogRow> {
+async function* storedLog(store: EventStore, upTo = Infinity): AsyncGenerator<StoredLogRow> {
   for (let after = 0; ;) {
     const page = await store.readStoredLog(after, PAGE);
+    for (const row of page) {
+      if (row.position > upTo) return;
+      yield row;
+    }
     if (page.length === 0) return;
-    yield* page;
     after = page[page.length - 1]!.position;
   }
 }
@@ -128,9 +152,25 @@ export async function replayStore(
   const { store } = target;
   const clock = target.clock ?? systemClock;
   await assertEmpty(store);
-  const rejections = await copyQuarantine(source, store);
+  // One snapshot of the source: its writers should be stopped, and if they are not, what they add later is left
+  // out consistently (and reported).
+  const recorded = await source.evaluations();
+  const snapshot = { head: await source.head(), rejections: await source.rejectionsHead() };
+  const evaluations = recorded
+    .filter((e) => e.at_position <= snapshot.head)
+    .sort((a, b) => a.at_position - b.at_position);
+  let evaluated = 0;
+  let clientEvents = 0;
+  const rejections = await copyQuarantine(source, store, snapshot.rejections);
+  const checkStop = async (): Promise<void> => {
+    // With SQLite on both sides every await here settles at once: without a turn of the event loop, a signal's
+    // handler (which sets stopRequested) would not run before the replay ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (options.stopRequested?.() === true) {
+      throw new ReplayInterrupted({ rejections, clientEvents, evaluations: evaluated });
+    }
+  };
 
-  const evaluations = [...(await source.evaluations())].sort((a, b) => a.at_position - b.at_position);
   let nextEvaluation = 0;
   const evaluate = async (record: EvaluationRecord): Promise<void> => {
     await evaluateAttendance(
@@ -143,10 +183,10 @@ export async function replayStore(
       },
       clock,
     );
+    evaluated++;
   };
 
   const sourceDerived = new Map<string, WebinarDigest>();
-  let clientEvents = 0;
   let accepted = 0;
   let notAccepted = 0;
   let otherWarnings = 0;
@@ -154,6 +194,7 @@ export async function replayStore(
   let pending: StoredLogRow[] = [];
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
+    await checkStop();
     const batch = pending;
     pending = [];
     const verdicts = await ingestBatch(
@@ -180,7 +221,7 @@ export async function replayStore(
     options.onProgress?.(clientEvents);
   };
 
-  for await (const row of storedLog(source)) {
+  for await (const row of storedLog(source, snapshot.head)) {
     if (row.derived) {
       addDerived(sourceDerived, row.envelope);
       continue;
@@ -188,17 +229,25 @@ export async function replayStore(
     // An evaluation saw the log up to its at_position: it runs before any later client event is taken.
     while (nextEvaluation < evaluations.length && evaluations[nextEvaluation]!.at_position < row.position) {
       await flush();
+      await checkStop();
       await evaluate(evaluations[nextEvaluation++]!);
     }
     pending.push(row);
     if (pending.length >= options.batch) await flush();
   }
   await flush();
-  while (nextEvaluation < evaluations.length) await evaluate(evaluations[nextEvaluation++]!);
+  while (nextEvaluation < evaluations.length) {
+    await checkStop();
+    await evaluate(evaluations[nextEvaluation++]!);
+  }
   await drainClassifier(store, clock);
   await drainRouter(store, clock);
 
-  const compared = await compareLogs(source, store, sourceDerived, notAccepted === 0);
+  const compared = await compareLogs(source, store, sourceDerived, notAccepted === 0, snapshot.head);
+  const changed =
+    (await source.head()) !== snapshot.head ||
+    (await source.rejectionsHead()) !== snapshot.rejections ||
+    (await source.evaluations()).length !== recorded.length;
   return {
     rejections,
     clientEvents,
@@ -209,6 +258,7 @@ export async function replayStore(
     otherTexts: compared.otherTexts,
     evaluations: evaluations.length,
     derived: compared.derived,
+    source: { ...snapshot, changed },
   };
 }
 
@@ -216,10 +266,10 @@ export async function replayStore(
  * Copies the quarantine page by page, in its order, each rejection with its own origin and time (one insert call
  * per run of rejections sharing both). The target numbers them afresh.
  */
-async function copyQuarantine(source: EventStore, target: EventStore): Promise<number> {
+async function copyQuarantine(source: EventStore, target: EventStore, upTo: number): Promise<number> {
   let copied = 0;
   for (let after = 0; ;) {
-    const page = await source.readRejections(after, PAGE);
+    const page = (await source.readRejections(after, PAGE)).filter((r) => r.seq <= upTo);
     if (page.length === 0) return copied;
     await target.transaction('intake', async (tx) => {
       for (let i = 0; i < page.length;) {
@@ -251,9 +301,10 @@ async function compareLogs(
   target: EventStore,
   sourceDerived: Map<string, WebinarDigest>,
   compareTexts: boolean,
+  sourceHead: number,
 ): Promise<{ derived: DerivedComparison; otherTexts: ReplayReport['otherTexts'] }> {
   const targetDerived = new Map<string, WebinarDigest>();
-  const sourceClients = storedLog(source);
+  const sourceClients = storedLog(source, sourceHead);
   let otherTexts = 0;
   const positions: number[] = [];
   try {
@@ -298,6 +349,7 @@ export function replayMatched(report: ReplayReport): boolean {
     report.notAccepted === 0 &&
     report.otherWarnings === 0 &&
     report.otherTexts?.count === 0 &&
-    report.derived.differingWebinars === 0
+    report.derived.differingWebinars === 0 &&
+    !report.source.changed
   );
 }

@@ -124,6 +124,13 @@ describe('regression: ids and URLs in paths', () => {
       const response = await h.get(url);
       assert.equal(response.statusCode, 400, `${url}: ${response.body.slice(0, 200)}`);
     }
+    // Digits, but more than any position: said to be out of range, not "not decimal digits".
+    const long = await h.get('/v1/events?after=999999999999999999999');
+    assert.equal(long.statusCode, 400);
+    assert.match(
+      long.json<Json>()['detail'] as string,
+      /querystring\/after is out of range \(at most 9007199254740991\)/,
+    );
   });
 
   it('§7: a path that is not valid percent-encoding, or absurdly long, is a problem+json error', async () => {

@@ -251,6 +251,98 @@ describe('replay: SQLite to SQLite', () => {
   });
 });
 
+describe('replay: interrupted', () => {
+  it('commits the batch under way, says what the target holds and what to do, exits 130', async () => {
+    // A source big enough that a replay one event per transaction takes seconds.
+    const big = join(dir, 'big.sqlite');
+    const store = new SqliteEventStore(big);
+    const lines = [...simulate({ seed: 'replay-interrupt', webinars: 4, leads: 400 })].map((l) =>
+      typeof l.line === 'string' ? l.line : JSON.stringify(l.line),
+    );
+    for (let i = 0; i < lines.length; i += 1000)
+      await ingest(store, lines.slice(i, i + 1000), tickingClock());
+    await store.close();
+    const target = join(dir, 'interrupted.sqlite');
+    const child = spawn(
+      process.execPath,
+      [BIN, 'replay', '--from', big, '--db', target, '--forms', forms, '--batch', '1'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.resume();
+    // Once client events are being replayed (one transaction each), interrupt.
+    for (let i = 0; i < 400; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      if (!existsSync(target)) continue;
+      try {
+        const probe = new Database(target, { readonly: true });
+        const head = probe.prepare('SELECT count(*) FROM events').pluck().get() as number;
+        probe.close();
+        if (head > 20) break;
+      } catch {
+        // not created yet
+      }
+    }
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /replay: SIGINT: stopping after the current batch/);
+    assert.match(stderr, /replay: stopped \(SIGINT\)/);
+    assert.match(
+      stderr,
+      /the target holds [\d,]+ rejected inputs, [\d,]+ client events and \d+ evaluations .*not a whole copy/,
+    );
+    assert.match(stderr, /To start again, delete .*interrupted\.sqlite/);
+    const a = new SqliteEventStore(big);
+    const b = new SqliteEventStore(target);
+    try {
+      const written = Number(/, ([\d,]+) client events/.exec(stderr)![1]!.replace(/,/g, ''));
+      const clients = await clientEventsOf(b);
+      assert.ok(written > 0 && written < (await clientEventsOf(a)).length, stderr);
+      assert.equal(clients.length, written, 'every batch it reported is committed, and nothing more');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('replayStore: a source written meanwhile', () => {
+  it('replays the snapshot it started from and reports the change', async () => {
+    const a = new SqliteEventStore(join(dir, 'moving-a.sqlite'));
+    const b = new SqliteEventStore(join(dir, 'moving-b.sqlite'));
+    try {
+      const clock = tickingClock();
+      await ingest(a, [registered('r-1', 'L-1', 'W-1'), registered('r-2', 'L-2', 'W-1')], clock);
+      await ingest(a, ['{"broken'], clock);
+      const head = await a.head();
+      let wrote = false;
+      const report = await replayStore(
+        a,
+        { store: b, forms: EMPTY_FORMS_CATALOG, origin: 'replay:test', clock },
+        {
+          batch: 1,
+          onProgress: () => {
+            if (wrote) return;
+            wrote = true;
+            // A writer of the source, after the replay took its snapshot.
+            void ingest(a, [registered('r-3', 'L-3', 'W-1'), '{"also broken'], clock);
+          },
+        },
+      );
+      assert.deepEqual(report.source, { head, rejections: 1, changed: true });
+      assert.equal(replayMatched(report), false);
+      assert.equal(report.clientEvents, 2);
+      assert.equal(await b.head(), 2, 'the event written after the snapshot is not in the copy');
+      assert.equal((await b.readRejections(0, 10)).length, 1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('replayStore: an evaluation runs after exactly the events it saw', () => {
   it('replays an evaluation made right after a client event, before the next one', async () => {
     const a = new SqliteEventStore(join(dir, 'boundary-a.sqlite'));

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { errorCode } from '../../error-code.js';
 import type {
   EvaluationRecord,
   EventStore,
@@ -207,7 +208,15 @@ export class PostgresEventStore implements EventStore {
           // An identifier, checked against SCHEMA_NAME, cannot be a parameter.
           await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
         }
-        await client.query(sql.createMigrationsTable);
+        await client.query(sql.createMigrationsTable).catch((error: unknown) => {
+          // No schema of the search_path exists (`options=-c search_path=x` naming one never created).
+          if (errorCode(error) !== '3F000') throw error;
+          throw new Error(
+            `no schema of the connection's search_path exists, so the store has nowhere to be created ` +
+              `(create it first: CREATE SCHEMA name; or fix search_path): ${(error as Error).message}`,
+            { cause: error },
+          );
+        });
         const applied = new Set(
           (await client.query<{ version: number }>(sql.appliedMigrations)).rows.map((r) => r.version),
         );
