@@ -136,6 +136,22 @@ if (!available) {
       }
     });
 
+    it('says so when the search_path names no schema that exists, and creates nothing', async () => {
+      const missing = uniqueSchemaName();
+      const at = new URL(url);
+      at.searchParams.set('options', `-c search_path=${missing}`);
+      await assert.rejects(PostgresEventStore.open(at.toString()), (error: Error) => {
+        assert.match(error.message, /no schema of the connection's search_path exists/);
+        assert.match(error.message, /CREATE SCHEMA/);
+        return true;
+      });
+      const { rows } = await onPostgres(
+        url,
+        `SELECT count(*)::int AS n FROM information_schema.schemata WHERE schema_name = '${missing}'`,
+      );
+      assert.equal(rows[0]['n'], 0);
+    });
+
     it('refuses a schema written by a newer version (an unknown migration)', async () => {
       const schema = uniqueSchemaName();
       try {
