@@ -24,7 +24,8 @@ Options:
   --after SEQ        only rejections after this seq (where an earlier export ended)
 ${STORE_FLAGS_HELP}
 
-A summary goes to stderr: how many were read, written and left out, and the last seq (for --after).`;
+A summary goes to stderr: how many were read, written and left out, and the last seq examined (for --after:
+with a filter, the newest rejection examined, so the next export does not scan those that did not match).`;
 
 const PAGE = 1000;
 
@@ -74,6 +75,12 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   const progress = new Progress('rejections');
   let readerGone = false;
   out.onReaderGone?.(() => (readerGone = true));
+  // Every rejection up to this seq is examined once the scan ends (seqs are taken in commit order): a filtered
+  // export continues from here, not from its last match, and does not scan the non-matching ones again.
+  const examinedThrough = await runtime.store.rejectionsHead().catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
   let cursor = after;
   let read = 0;
   let written = 0;
@@ -82,7 +89,10 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
     while (!readerGone) {
       // The store filters (the same filter as GET /v1/rejections?code=&origin=).
       const page = await runtime.store.readRejections(cursor, PAGE, undefined, filter);
-      if (page.length === 0) break;
+      if (page.length === 0) {
+        cursor = Math.max(cursor, examinedThrough);
+        break;
+      }
       for (const r of page) {
         cursor = r.seq;
         read++;

@@ -165,6 +165,11 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     );
     assert.match(text.stdout, /\nW-0 +5 +4 +2 +2 +0 +3 +2\n/);
     if (list.webinars.length > 1) assert.match(text.stdout, /… more webinars: --after W-0/);
+    // A webinar id with nothing stored (a typo) says so instead of looking like an empty webinar.
+    const typo = await cli(['report', 'W-O', '--db', db]);
+    assert.equal(typo.code, 0, typo.stderr);
+    assert.match(typo.stdout, /\(no lead of webinar W-O is stored: check the id/);
+    assert.doesNotMatch((await cli(['report', 'W-0', '--db', db])).stdout, /no lead of webinar/);
   });
 
   it('evaluate classifies the leads who entered and did not complete, once', async () => {
@@ -405,6 +410,8 @@ describe('rejections: the quarantine out of the store, and its inputs back in on
     const everything = await cli(['rejections', '--db', db, '--inputs']);
     assert.match(everything.stderr, /left out: 1 not JSON, 1 not UTF-8/);
     const lastSeq = Number(records.at(-1)!['seq']);
+    // The filtered export examined the whole quarantine (its last two are not forms): it continues after all of it.
+    assert.match(exported.stderr, new RegExp(`last seq ${lastSeq} \\(continue with --after ${lastSeq}\\)`));
     const later = await cli(['rejections', '--db', db, '--after', String(lastSeq - 1)]);
     assert.deepEqual(
       jsonLines(later.stdout).map((r) => r['seq']),
