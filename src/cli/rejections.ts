@@ -123,7 +123,7 @@ export async function rejectionsCommand(args: readonly string[], out: Output): P
   const left = [...leftOut].map(([why, n]) => `${n} ${why}`).join(', ');
   out.stderr(
     `rejections: ${read} ${filtered ? 'matching' : 'read'}, ${written} written${left === '' ? '' : `, left out: ${left}`}; last seq ${cursor}` +
-      (read > 0 ? ` (continue with --after ${cursor})` : ''),
+      (cursor > after ? ` (continue with --after ${cursor})` : ''),
   );
   return EXIT.ok;
 }

@@ -24,10 +24,11 @@ target derives its own classifications and routes, which are then compared with 
 payload (not the time they were made). Moves a store between runtimes (SQLite to PostgreSQL and back), or
 checks a build against a store's history.
 
-SOURCE: an SQLite file, or a postgres:// (postgresql://, socket:) URL (the schema: the first of its search_path). It must hold a store; it is
-only read (a store of an older schema is migrated first, as every command does). The target is the store the
-options below name (an explicit --db wins over DATABASE_URL); it must be empty, and nothing else should write
-to it meanwhile.
+SOURCE: an SQLite file, or a postgres://, postgresql:// or socket: URL (its schema: the first of its
+search_path; a socket directory alone is read as a file path: give socket:/dir?db=name). It must hold a store;
+it is only read (a store of an older schema is migrated first, as every command does), as it was when the
+replay started. The target is the store the options below name (an explicit --db wins over DATABASE_URL); it
+must be empty, and nothing else should write to it meanwhile.
 
 Options:
   --from SOURCE      the store to replay
@@ -211,13 +212,18 @@ export async function replayCommand(args: readonly string[], out: Output): Promi
   let writing = false;
   try {
     target = await openStore(targetConf);
-    writing = true;
     const report = await replayStore(
       source,
       { store: target, forms, origin: `replay:${describeStore(sourceConf)}` },
-      { batch, onProgress: (done) => progress.update(done), stopRequested: () => interrupted !== null },
+      {
+        batch,
+        onProgress: (done) => progress.update(done),
+        stopRequested: () => interrupted !== null,
+        onFirstWrite: () => (writing = true),
+      },
     );
     progress.done();
+    if (interrupted !== null) out.stderr('replay: the signal came after the last batch: the copy is whole');
     if (values['json']) out.stdout(JSON.stringify({ ...report, matched: replayMatched(report) }));
     else
       for (const line of render(report, describeStore(sourceConf), describeStore(targetConf)))

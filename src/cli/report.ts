@@ -99,7 +99,7 @@ function table(report: AttendanceReport): string {
   ]);
   lines.push(...columns(header, rows));
   if (report.next !== null) lines.push(`… more leads: --after ${report.next}`);
-  if (report.leads.length === 0 && t.anonymous_entries === 0 && t.registered + t.entered === 0) {
+  if (t.attended + t.not_attended + t.unclassified === 0 && t.anonymous_entries === 0) {
     // A typo looks like an empty webinar otherwise.
     lines.push(
       `(no lead of webinar ${report.webinar_id} is stored: check the id; \`report\` without one lists the webinars)`,

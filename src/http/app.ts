@@ -86,8 +86,26 @@ function bearer(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-type QuerySchema = { properties?: Record<string, { type?: string } | undefined> };
-const DECIMAL = /^-?[0-9]{1,20}$/;
+type QuerySchema = {
+  properties?: Record<string, { type?: string; minimum?: number; maximum?: number } | undefined>;
+};
+const DIGITS = /^-?[0-9]+$/;
+/** Digits beyond any bound of a query integer once leading zeros are dropped (2^53 has 16). */
+const MAX_SIGNIFICANT_DIGITS = 20;
+
+/** Why a query integer's raw text is refused, or undefined when the schema may coerce and bound-check it. */
+function queryIntegerProblem(
+  name: string,
+  value: string,
+  bounds: { minimum?: number; maximum?: number },
+): string | undefined {
+  if (!DIGITS.test(value)) return `querystring/${name} must be an integer in decimal digits`;
+  const negative = value.startsWith('-');
+  const significant = value.replace(/^-?0*/, '');
+  if (significant.length <= MAX_SIGNIFICANT_DIGITS) return undefined;
+  const bound = negative ? bounds.minimum : bounds.maximum;
+  return `querystring/${name} is out of range${bound === undefined ? '' : ` (${negative ? 'at least' : 'at most'} ${bound})`}`;
+}
 
 /** The HTTP API of SPEC §7 as a Fastify instance; it opens no port (the caller listens or injects). */
 export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -244,15 +262,11 @@ export async function buildApp(ctx: HttpContext, options: AppOptions = {}): Prom
     const properties = (request.routeOptions.schema?.querystring as QuerySchema | undefined)?.properties;
     if (query === null || typeof query !== 'object' || properties === undefined) return;
     for (const [name, value] of Object.entries(query as Record<string, unknown>)) {
-      if (properties[name]?.type !== 'integer' || typeof value !== 'string' || DECIMAL.test(value)) continue;
-      return sendProblem(
-        reply,
-        problem(400, 'INVALID_REQUEST', 'The request is invalid', {
-          detail: /^-?[0-9]+$/.test(value)
-            ? `querystring/${name} is out of range (at most ${Number.MAX_SAFE_INTEGER})`
-            : `querystring/${name} must be an integer in decimal digits`,
-        }),
-      );
+      const property = properties[name];
+      if (property?.type !== 'integer' || typeof value !== 'string') continue;
+      const detail = queryIntegerProblem(name, value, property);
+      if (detail === undefined) continue;
+      return sendProblem(reply, problem(400, 'INVALID_REQUEST', 'The request is invalid', { detail }));
     }
   });
 

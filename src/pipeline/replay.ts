@@ -25,8 +25,13 @@ export interface ReplayOptions {
   /** Client events per intake transaction (a batch is also cut before each recorded evaluation). */
   readonly batch: number;
   readonly onProgress?: (clientEvents: number) => void;
-  /** Asked before each batch and each evaluation: true stops the replay there (ReplayInterrupted). */
+  /**
+   * Asked before each page of the quarantine, each batch and each evaluation: true stops the replay there
+   * (ReplayInterrupted). The processors' last drain and the comparison run to the end.
+   */
   readonly stopRequested?: () => boolean;
+  /** Called once the target is found empty, before anything is written to it. */
+  readonly onFirstWrite?: () => void;
 }
 
 /** What a replay had written when it stopped early: the target holds a partial copy. */
@@ -161,7 +166,7 @@ export async function replayStore(
     .sort((a, b) => a.at_position - b.at_position);
   let evaluated = 0;
   let clientEvents = 0;
-  const rejections = await copyQuarantine(source, store, snapshot.rejections);
+  let rejections = 0;
   const checkStop = async (): Promise<void> => {
     // With SQLite on both sides every await here settles at once: without a turn of the event loop, a signal's
     // handler (which sets stopRequested) would not run before the replay ends.
@@ -170,6 +175,11 @@ export async function replayStore(
       throw new ReplayInterrupted({ rejections, clientEvents, evaluations: evaluated });
     }
   };
+  options.onFirstWrite?.();
+  rejections = await copyQuarantine(source, store, snapshot.rejections, async (copied) => {
+    rejections = copied;
+    await checkStop();
+  });
 
   let nextEvaluation = 0;
   const evaluate = async (record: EvaluationRecord): Promise<void> => {
@@ -266,9 +276,15 @@ export async function replayStore(
  * Copies the quarantine page by page, in its order, each rejection with its own origin and time (one insert call
  * per run of rejections sharing both). The target numbers them afresh.
  */
-async function copyQuarantine(source: EventStore, target: EventStore, upTo: number): Promise<number> {
+async function copyQuarantine(
+  source: EventStore,
+  target: EventStore,
+  upTo: number,
+  beforePage: (copied: number) => Promise<void>,
+): Promise<number> {
   let copied = 0;
   for (let after = 0; ;) {
+    await beforePage(copied);
     const page = (await source.readRejections(after, PAGE)).filter((r) => r.seq <= upTo);
     if (page.length === 0) return copied;
     await target.transaction('intake', async (tx) => {

@@ -170,6 +170,11 @@ describe('CLI on a store (SPEC §7): ingest, report, evaluate, validate', () => 
     assert.equal(typo.code, 0, typo.stderr);
     assert.match(typo.stdout, /\(no lead of webinar W-O is stored: check the id/);
     assert.doesNotMatch((await cli(['report', 'W-0', '--db', db])).stdout, /no lead of webinar/);
+    // A page past the last lead of a real webinar is not a typo.
+    assert.doesNotMatch(
+      (await cli(['report', 'W-0', '--db', db, '--after', 'L-9-9'])).stdout,
+      /no lead of webinar/,
+    );
   });
 
   it('evaluate classifies the leads who entered and did not complete, once', async () => {
@@ -393,6 +398,8 @@ describe('rejections: the quarantine out of the store, and its inputs back in on
     const none = await cli(['rejections', '--db', db, '--origin', 'ingest:/nowhere']);
     assert.equal(none.stdout, '');
     assert.match(none.stderr, /0 matching, 0 written/);
+    // Nothing matched, yet the whole quarantine was examined: the next export need not scan it again.
+    assert.match(none.stderr, /\(continue with --after \d+\)/);
     // A filter that could match nothing (a typo, an empty value) is a usage error, not an empty export.
     const lower = await cli(['rejections', '--db', db, '--inputs', '--code', 'form_already_submitted']);
     assert.equal(lower.code, 2, lower.stderr);

@@ -125,12 +125,20 @@ describe('regression: ids and URLs in paths', () => {
       assert.equal(response.statusCode, 400, `${url}: ${response.body.slice(0, 200)}`);
     }
     // Digits, but more than any position: said to be out of range, not "not decimal digits".
-    const long = await h.get('/v1/events?after=999999999999999999999');
-    assert.equal(long.statusCode, 400);
-    assert.match(
-      long.json<Json>()['detail'] as string,
-      /querystring\/after is out of range \(at most 9007199254740991\)/,
-    );
+    for (const [url, detail] of [
+      [
+        '/v1/events?after=999999999999999999999',
+        'querystring/after is out of range (at most 9007199254740991)',
+      ],
+      ['/v1/events?limit=999999999999999999999', 'querystring/limit is out of range (at most 1000)'],
+      ['/v1/events?after=-999999999999999999999', 'querystring/after is out of range (at least 0)'],
+    ]) {
+      const long = await h.get(url!);
+      assert.equal(long.statusCode, 400, url);
+      assert.equal(long.json<Json>()['detail'], detail, url);
+    }
+    // Leading zeros are digits too: this is 1.
+    assert.equal((await h.get('/v1/events?after=000000000000000000001')).statusCode, 200);
   });
 
   it('§7: a path that is not valid percent-encoding, or absurdly long, is a problem+json error', async () => {

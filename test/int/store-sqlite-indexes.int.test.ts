@@ -111,6 +111,11 @@ describe('SQLite store: the indexes of the log', () => {
         ),
         /UNIQUE constraint failed: events\.webinar_id, events\.lead_id, events\.id$/,
       );
+      // What schema 6 no longer refuses: the same id for another lead, a row the service cannot produce (a derived
+      // id is uuid5 of a name holding its lead and webinar).
+      await store.transaction('classifier', (tx) =>
+        tx.appendDerived([classification('c-1', 'L-2')], '2026-11-26T10:00:02Z'),
+      );
       const verdicts = await ingest(store, [registered('r-1', 'L-1', 'W-1')]);
       assert.equal(verdicts[0]!.status, 'accepted');
       // A client id equal to a derived one is another event: the indexes are apart.

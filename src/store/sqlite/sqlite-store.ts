@@ -41,10 +41,6 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const MAX_LOCK_RETRY_MS = 25;
 
 /**
- * SQLite's busy codes, extended ones included: better-sqlite3 reports those (SQLITE_BUSY_RECOVERY while another
- * process recovers the WAL after a crash), and SQLite's own busy loop retries them all.
- */
-/**
  * Whether an existing, non-empty file holds a store (a database some version migrated), read without changing it:
  * false for a file that is not a database or is another application's. Any other failure to read it (no
  * permission, a directory where SQLite cannot create the -shm file of a WAL database) is thrown as it is.
@@ -65,6 +61,10 @@ export function holdsSqliteStore(path: string): boolean {
   }
 }
 
+/**
+ * SQLite's busy codes, extended ones included: better-sqlite3 reports those (SQLITE_BUSY_RECOVERY while another
+ * process recovers the WAL after a crash), and SQLite's own busy loop retries them all.
+ */
 export function isSqliteBusy(error: unknown): boolean {
   return /^SQLITE_BUSY/.test(errorCode(error) ?? '');
 }
