@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Issue } from '../contract/index.js';
 import type { FormsCatalog, Verdict } from '../intake/index.js';
 import type { EvaluationRecord, EventStore, StoredLogRow } from '../store/port.js';
@@ -6,11 +5,20 @@ import { drainClassifier, evaluateAttendance } from './classifier-processor.js';
 import { systemClock, type Clock } from './clock.js';
 import { ingestBatch, judgeText } from './ingest.js';
 import { drainRouter } from './router-processor.js';
+import {
+  SAMPLES,
+  addDerived,
+  compareLogs,
+  storedLog,
+  type DerivedComparison,
+  type OtherTexts,
+  type WebinarDigest,
+} from './replay-compare.js';
 
-/** Events and rejections read from the source per page. */
+export type { DerivedComparison, OtherTexts } from './replay-compare.js';
+
+/** Rejections read from the source per page. */
 const PAGE = 1000;
-/** Samples of each kind of difference kept for the report (the counts are complete). */
-const SAMPLES = 20;
 
 /** Where the replay writes: an empty store, judged with this forms catalog. */
 export interface ReplayTarget {
@@ -68,7 +76,7 @@ export interface ReplayReport {
    * Client events stored with another text than the source's (compared in log order when every one was
    * accepted; `null` when not compared).
    */
-  readonly otherTexts: { readonly count: number; readonly positions: number[] } | null;
+  readonly otherTexts: OtherTexts;
   readonly evaluations: number;
   readonly derived: DerivedComparison;
   /**
@@ -78,44 +86,8 @@ export interface ReplayReport {
   readonly source: { readonly head: number; readonly rejections: number; readonly changed: boolean };
 }
 
-/**
- * The source's derived events against the target's, webinar by webinar: a count and an order-independent digest
- * of each webinar's derived events (ids and payloads without the time they were made), so a store of any size is
- * compared in memory proportional to its webinars.
- */
-export interface DerivedComparison {
-  readonly source: number;
-  readonly target: number;
-  /** Webinars whose derived events differ (count, and the first few with each side's count). */
-  readonly differingWebinars: number;
-  readonly webinars: Array<{ readonly webinar_id: string; readonly source: number; readonly target: number }>;
-}
-
 /** Why a replay did not start: the target holds something already. Nothing was written. */
 export class ReplayTargetNotEmpty extends Error {}
-
-/** A webinar's derived events: how many, and the sum of their digests modulo 2^128. */
-interface WebinarDigest {
-  count: number;
-  sum: bigint;
-}
-const MOD = 1n << 128n;
-
-/**
- * Adds a derived event to its webinar's digest, as SPEC §6 compares replays: everything but the time it was made
- * (the CloudEvents `time` and the classification's `timestamp`).
- */
-function addDerived(digests: Map<string, WebinarDigest>, envelope: string): void {
-  const event = JSON.parse(envelope) as Record<string, unknown>;
-  const { id, source, type, causationid } = event;
-  const { timestamp: _timestamp, ...data } = event['data'] as Record<string, unknown>;
-  const hash = createHash('sha1').update(JSON.stringify({ id, source, type, causationid, data })).digest();
-  const webinar = String(data['webinar_id']);
-  const digest = digests.get(webinar) ?? { count: 0, sum: 0n };
-  digest.count++;
-  digest.sum = (digest.sum + BigInt(`0x${hash.subarray(0, 16).toString('hex')}`)) % MOD;
-  digests.set(webinar, digest);
-}
 
 async function assertEmpty(store: EventStore): Promise<void> {
   const held: string[] = [];
@@ -127,19 +99,6 @@ async function assertEmpty(store: EventStore): Promise<void> {
     held.push(`${evaluations.toLocaleString('en')} evaluation${evaluations === 1 ? '' : 's'}`);
   if (held.length > 0) {
     throw new ReplayTargetNotEmpty(`the target store is not empty (it holds ${held.join(', ')})`);
-  }
-}
-
-/** The rows of a store's log, page by page, in position order. */
-async function* storedLog(store: EventStore, upTo = Infinity): AsyncGenerator<StoredLogRow> {
-  for (let after = 0; ;) {
-    const page = await store.readStoredLog(after, PAGE);
-    for (const row of page) {
-      if (row.position > upTo) return;
-      yield row;
-    }
-    if (page.length === 0) return;
-    after = page[page.length - 1]!.position;
   }
 }
 
@@ -306,57 +265,6 @@ async function copyQuarantine(
     copied += page.length;
     after = page[page.length - 1]!.seq;
   }
-}
-
-/**
- * Reads the target's log once: its derived events digested webinar by webinar against the source's and, when
- * `compareTexts`, its client events' texts against the source's, in log order (a second cursor on the source).
- */
-async function compareLogs(
-  source: EventStore,
-  target: EventStore,
-  sourceDerived: Map<string, WebinarDigest>,
-  compareTexts: boolean,
-  sourceHead: number,
-): Promise<{ derived: DerivedComparison; otherTexts: ReplayReport['otherTexts'] }> {
-  const targetDerived = new Map<string, WebinarDigest>();
-  const sourceClients = storedLog(source, sourceHead);
-  let otherTexts = 0;
-  const positions: number[] = [];
-  try {
-    for await (const row of storedLog(target)) {
-      if (row.derived) {
-        addDerived(targetDerived, row.envelope);
-        continue;
-      }
-      if (!compareTexts) continue;
-      let original = await sourceClients.next();
-      while (!original.done && original.value.derived) original = await sourceClients.next();
-      if (original.done || original.value.envelope !== row.envelope) {
-        otherTexts++;
-        if (positions.length < SAMPLES)
-          positions.push(original.done ? row.position : original.value.position);
-      }
-    }
-  } finally {
-    await sourceClients.return(undefined);
-  }
-  const webinars: DerivedComparison['webinars'] = [];
-  let differingWebinars = 0;
-  let sourceCount = 0;
-  let targetCount = 0;
-  for (const id of new Set([...sourceDerived.keys(), ...targetDerived.keys()])) {
-    const a = sourceDerived.get(id) ?? { count: 0, sum: 0n };
-    const b = targetDerived.get(id) ?? { count: 0, sum: 0n };
-    sourceCount += a.count;
-    targetCount += b.count;
-    if (a.count === b.count && a.sum === b.sum) continue;
-    if (differingWebinars++ < SAMPLES) webinars.push({ webinar_id: id, source: a.count, target: b.count });
-  }
-  return {
-    derived: { source: sourceCount, target: targetCount, differingWebinars, webinars },
-    otherTexts: compareTexts ? { count: otherTexts, positions } : null,
-  };
 }
 
 /** Whether the target judged every client event as the source had and derived the same events. */
