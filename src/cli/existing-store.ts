@@ -15,7 +15,8 @@ export function assertExistingStore(config: Config): void {
   );
 }
 
-function fileSize(path: string): number | undefined {
+/** The file's size in bytes, or undefined when there is no file to stat. */
+export function fileSize(path: string): number | undefined {
   try {
     return statSync(path).size;
   } catch {

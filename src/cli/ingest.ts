@@ -5,6 +5,7 @@ import { judgeText, unreadableInput } from '../pipeline/index.js';
 import { isSqliteBusy } from '../store/sqlite/sqlite-store.js';
 import { assertReadableFile } from './readable-file.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
+import { Interruption } from './interruption.js';
 import { unreadableLineVerdict } from './input-verdicts.js';
 import { ndjsonLines, openInput } from './ndjson-lines.js';
 import type { Output } from './output.js';
@@ -91,17 +92,10 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
   // Interrupted (Ctrl-C, SIGTERM, the reader of --json gone): the batch being read is still committed and
   // reported, then the command stops with the summary so far. A second signal stops at once. Everything before
   // was committed; running the same file again is safe (stored events come back as duplicates).
-  let interrupted: string | null = null;
-  const interrupt = (why: string): void => {
-    if (interrupted !== null) process.exit(EXIT.interrupted);
-    interrupted = why;
-    out.stderr(`ingest: ${why}: committing the lines read so far, then stopping (again to stop at once)`);
-  };
-  const onSigint = (): void => interrupt('SIGINT');
-  const onSigterm = (): void => interrupt('SIGTERM');
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  out.onReaderGone?.(() => interrupt('the reader of stdout went away'));
+  const interruption = new Interruption((why) =>
+    out.stderr(`ingest: ${why}: committing the lines read so far, then stopping (again to stop at once)`),
+  );
+  out.onReaderGone?.(() => interruption.interrupt('the reader of stdout went away'));
   /** Stopped early: the summary so far, and which lines are committed (all those with a verdict). */
   const stoppedEarly = (why: string): void => {
     // With --json, stdout holds only the verdict lines: the summary goes to stderr.
@@ -125,12 +119,12 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
       );
       pendingBytes += input.bytes;
       if (inputs.length >= batchSize || pendingBytes >= BATCH_BYTES_MAX) await flush();
-      if (interrupted !== null) break;
+      if (interruption.reason !== null) break;
     }
     await flush();
     progress.done();
-    if (interrupted !== null) {
-      stoppedEarly(interrupted);
+    if (interruption.reason !== null) {
+      stoppedEarly(interruption.reason);
       return EXIT.interrupted;
     }
     await runtime.processors?.drain();
@@ -151,8 +145,7 @@ export async function ingestCommand(args: readonly string[], out: Output): Promi
     stoppedEarly(`the store failed: ${error.message}${hint}`);
     return EXIT.failure;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+    interruption.release();
     await runtime.close();
   }
   return summary.counts.rejected > 0 ? EXIT.rejected : EXIT.ok;

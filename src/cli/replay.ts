@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { STORE_FLAGS, STORE_FLAGS_HELP, openStore, resolveConfig, shownUrl, type Config } from '../config.js';
 import {
@@ -11,7 +10,9 @@ import {
 import type { EventStore } from '../store/port.js';
 import { holdsSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { EXIT, parseCommandArgs, UsageError } from './args.js';
+import { fileSize } from './existing-store.js';
 import { loadFormsCatalog } from './forms-option.js';
+import { Interruption } from './interruption.js';
 import type { Output } from './output.js';
 import { Progress } from './progress.js';
 
@@ -78,14 +79,6 @@ async function sourceConfig(from: string): Promise<Config> {
   }
   if (why !== undefined) throw new Error(`--from: no store at ${config.db} (${why})`);
   return config;
-}
-
-function fileSize(path: string): number | undefined {
-  try {
-    return statSync(path).size;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A store as it is named in output and in the target's quarantine: the absolute path of a file. */
@@ -199,16 +192,9 @@ export async function replayCommand(args: readonly string[], out: Output): Promi
   const progress = new Progress('replay', undefined, 'client events');
   // Interrupted (Ctrl-C, SIGTERM): the batch under way is committed, then the replay stops and says what the
   // target holds. A second signal stops at once.
-  let interrupted: string | null = null;
-  const interrupt = (why: string): void => {
-    if (interrupted !== null) process.exit(EXIT.interrupted);
-    interrupted = why;
-    out.stderr(`replay: ${why}: stopping after the current batch (again to stop at once)`);
-  };
-  const onSigint = (): void => interrupt('SIGINT');
-  const onSigterm = (): void => interrupt('SIGTERM');
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
+  const interruption = new Interruption((why) =>
+    out.stderr(`replay: ${why}: stopping after the current batch (again to stop at once)`),
+  );
   let writing = false;
   try {
     target = await openStore(targetConf);
@@ -218,12 +204,14 @@ export async function replayCommand(args: readonly string[], out: Output): Promi
       {
         batch,
         onProgress: (done) => progress.update(done),
-        stopRequested: () => interrupted !== null,
+        stopRequested: () => interruption.reason !== null,
         onFirstWrite: () => (writing = true),
       },
     );
     progress.done();
-    if (interrupted !== null) out.stderr('replay: the signal came after the last batch: the copy is whole');
+    if (interruption.reason !== null) {
+      out.stderr('replay: the signal came after the last batch: the copy is whole');
+    }
     if (values['json']) out.stdout(JSON.stringify({ ...report, matched: replayMatched(report) }));
     else
       for (const line of render(report, describeStore(sourceConf), describeStore(targetConf)))
@@ -237,15 +225,14 @@ export async function replayCommand(args: readonly string[], out: Output): Promi
       );
     }
     if (error instanceof ReplayInterrupted) {
-      out.stderr(`replay: stopped (${interrupted ?? 'interrupted'})`);
+      out.stderr(`replay: stopped (${interruption.reason ?? 'interrupted'})`);
       out.stderr(partialCopyHint(targetConf, error.written));
       return EXIT.interrupted;
     }
     if (writing) out.stderr(partialCopyHint(targetConf));
     throw error;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+    interruption.release();
     await target?.close();
     await source.close();
   }

@@ -142,6 +142,7 @@ export async function replayStore(
 
   let nextEvaluation = 0;
   const evaluate = async (record: EvaluationRecord): Promise<void> => {
+    await checkStop();
     await evaluateAttendance(
       store,
       {
@@ -198,17 +199,13 @@ export async function replayStore(
     // An evaluation saw the log up to its at_position: it runs before any later client event is taken.
     while (nextEvaluation < evaluations.length && evaluations[nextEvaluation]!.at_position < row.position) {
       await flush();
-      await checkStop();
       await evaluate(evaluations[nextEvaluation++]!);
     }
     pending.push(row);
     if (pending.length >= options.batch) await flush();
   }
   await flush();
-  while (nextEvaluation < evaluations.length) {
-    await checkStop();
-    await evaluate(evaluations[nextEvaluation++]!);
-  }
+  while (nextEvaluation < evaluations.length) await evaluate(evaluations[nextEvaluation++]!);
   await drainClassifier(store, clock);
   await drainRouter(store, clock);
 
