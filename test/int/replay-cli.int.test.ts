@@ -21,10 +21,10 @@ import {
   replayStore,
 } from '../../src/pipeline/index.js';
 import { SIMULATED_FORMS, simulate } from '../../src/simulate/index.js';
-import type { EventStore, FeedEvent } from '../../src/store/port.js';
+import type { EventStore } from '../../src/store/port.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
-import { entered, ingest, registered, tickingClock } from './store-suite.js';
+import { derivedShape, entered, ingest, registered, tickingClock, wholeLog } from './store-suite.js';
 import { freshSchema, onPostgres, postgresUrl, serviceAvailable, type FreshSchema } from './services.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/webinar-events.js', import.meta.url));
@@ -58,26 +58,9 @@ function cli(args: readonly string[], extra: NodeJS.ProcessEnv = {}): Promise<Ra
   });
 }
 
-async function readAll(store: EventStore): Promise<FeedEvent[]> {
-  const out: FeedEvent[] = [];
-  for (let after = 0; ;) {
-    const page = await store.readEvents(after, 1000);
-    if (page.length === 0) return out;
-    out.push(...page);
-    after = page[page.length - 1]!.position;
-  }
-}
-
 /** What SPEC §6 says a replay keeps: derived ids and payloads, without the time they were made. */
 async function derivedOf(store: EventStore): Promise<string[]> {
-  return (await readAll(store))
-    .filter((e) => String(e.event['source']).startsWith('webinar-events/'))
-    .map((e) => {
-      const { id, source, type, causationid, data } = e.event as Record<string, Record<string, unknown>>;
-      const { timestamp: _t, ...rest } = data!;
-      return JSON.stringify({ id, source, type, causationid, data: rest });
-    })
-    .sort();
+  return derivedShape(await wholeLog(store)).sort();
 }
 
 /** Client events as stored (the text, not a value parsed from it) with their warnings, in log order. */

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { DerivedEvent } from '../../src/contract/index.js';
 import {
   drainClassifier,
   drainRouter,
@@ -14,37 +13,17 @@ import {
   type Clock,
 } from '../../src/pipeline/index.js';
 import { simulate, simulatedFormsCatalog } from '../../src/simulate/index.js';
-import type { EventStore, FeedEvent } from '../../src/store/port.js';
+import type { EventStore } from '../../src/store/port.js';
 import { PostgresEventStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
 import { freshSchema, postgresUrl, serviceAvailable, type FreshSchema } from './services.js';
+import { derivedShape, wholeLog } from './store-suite.js';
 
 const forms = simulatedFormsCatalog();
 
 function ticking(start: number): Clock {
   let t = start;
   return () => new Date((t += 1000)).toISOString();
-}
-
-async function wholeLog(store: EventStore): Promise<FeedEvent[]> {
-  const out: FeedEvent[] = [];
-  for (let after = 0; ;) {
-    const page = await store.readEvents(after, 1000);
-    if (page.length === 0) return out;
-    out.push(...page);
-    after = page[page.length - 1]!.position;
-  }
-}
-
-/** Derived events without the classification time, which SPEC §6 lets differ. */
-function derivedShape(log: FeedEvent[]): string[] {
-  return log
-    .filter((e) => String(e.event['source']).startsWith('webinar-events/'))
-    .map((e) => {
-      const { id, source, type, causationid, data } = e.event as unknown as DerivedEvent;
-      const { timestamp: _t, ...rest } = data;
-      return JSON.stringify({ id, source, type, causationid, data: rest });
-    });
 }
 
 /** Opens an empty store; the scenario opens two (`original`, `replica`) and closes neither. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classificationId } from '../../src/attendance/index.js';
-import { CLASSIFIED, ROUTE } from '../../src/contract/index.js';
+import { CLASSIFIED, ROUTE, type DerivedEvent } from '../../src/contract/index.js';
 import {
   EMPTY_FORMS_CATALOG,
   contentHash,
@@ -163,6 +163,17 @@ export async function wholeLog(store: EventStore): Promise<FeedEvent[]> {
     if (page.length === 0) return out;
     out.push(...page);
   }
+}
+
+/** Derived events as SPEC §6 compares replays: ids and payloads without the classification time, in log order. */
+export function derivedShape(log: readonly FeedEvent[]): string[] {
+  return log
+    .filter((e) => String(e.event['source']).startsWith('webinar-events/'))
+    .map((e) => {
+      const { id, source, type, causationid, data } = e.event as unknown as DerivedEvent;
+      const { timestamp: _t, ...rest } = data;
+      return JSON.stringify({ id, source, type, causationid, data: rest });
+    });
 }
 
 /** Every derived event exactly once: classification and route ids unique, one route per classification. */
